@@ -1,0 +1,1 @@
+"""Ingestion: turn files (PDF, HTML, Markdown, text, Word) into chunks in the sectorchat index."""

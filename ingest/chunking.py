@@ -1,0 +1,347 @@
+"""Sentence-aware chunking bounded in model tokens, with page, section and table-header provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from rag.types import Chunk, LoadedDocument, Page
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_MD_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_NUMERIC_CELL = re.compile(r"^[(\-−+]?[$¥€£]?\s*\d[\d,]*(\.\d+)?\s*%?\)?$|^(n/?m|n/?a|—|-|–)$", re.IGNORECASE)
+_ABBREV = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|Corp|No|vs|etc|approx|St|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|"
+    r"Dec|Fig|Ref|e\.g|i\.e|U\.S|U\.K|Ph|Rs)\.|\b[A-Z]\.(?:[A-Z]\.)*)$"
+)
+_EN_END = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘(\[]?[A-Z0-9\u4e00-\u9fff$¥])")
+_ZH_END = re.compile(r"[。！？；][\"”’」』）)]*")
+_TERMINAL = re.compile(r"[.。!?！？:：;；]$")
+
+TokenCounter = Callable[[list[str]], list[int]]
+TokenOffsets = Callable[[str], list[tuple[int, int]]]
+
+
+@dataclass
+class _Unit:
+    """A piece that is never split further: a sentence (or a slice of an overlong one), or a table row."""
+
+    start: int
+    end: int
+    tokens: int
+
+
+@dataclass
+class _Block:
+    kind: str  # "prose" | "table"
+    section: str
+    units: list[_Unit] = field(default_factory=list)
+    header: tuple[int, int] | None = None  # span of a table's header line(s) in the page text
+    header_text: str = ""
+    columns: int = 0
+    lead_start: int | None = None  # start of a heading line that precedes the table
+
+
+def is_table_line(line: str) -> bool:
+    s = line.strip()
+    return " | " in s or (s.startswith("|") and s.endswith("|") and s.count("|") >= 2) or s.count("\t") >= 2
+
+
+def _cells(line: str) -> list[str]:
+    s = line.strip().strip("|")
+    parts = s.split("\t") if "\t" in s and "|" not in s else s.split("|")
+    return [p.strip() for p in parts]
+
+
+def is_header_row(line: str) -> bool:
+    """A table row reads as a header when fewer than half of its non-empty cells are plain numbers."""
+    cells = [c for c in _cells(line) if c]
+    if not cells:
+        return False
+    numeric = sum(1 for c in cells if _NUMERIC_CELL.match(c))
+    return numeric * 2 < len(cells)
+
+
+def is_heading(line: str, prev: str | None, nxt: str | None) -> str | None:
+    """The heading text when ``line`` is a heading (Markdown ``#`` or a short title-like line), else None."""
+    s = line.strip()
+    m = _MD_HEADING.match(s)
+    if m:
+        return m[2].strip()
+    if not s or nxt is None or not nxt.strip() or is_table_line(s):
+        return None
+    p = (prev or "").strip()
+    if len(p) > 60 and not _TERMINAL.search(p) and not is_table_line(p):
+        return None  # the tail of a wrapped sentence, not a heading
+    if _TERMINAL.search(s) or s.endswith((",", "，", "、")) or s[-1] in "!！?？":
+        return None
+    if re.search(r"[:：]\s*\S", s) or len(re.findall(r"\d", s)) * 3 > len(s):
+        return None  # "Stock code: 9999", "Published 2026-03-20": labels and dates, not headings
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", s))
+    if cjk:
+        return s if len(s) <= 30 and not re.search(r"[，。；]", s) else None
+    words = s.split()
+    if len(s) > 100 or len(words) > 14 or not s[0].isupper():
+        return None
+    small = {"a", "an", "the", "and", "or", "of", "in", "on", "for", "to", "at", "by", "with", "from", "as", "vs"}
+    capitalised = sum(1 for w in words if w[0].isupper() or not w[0].isalpha() or w.lower() in small)
+    return s if capitalised >= 0.8 * len(words) else None
+
+
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans inside ``text[start:end]``: English . ! ? and Chinese 。！？；, abbreviations respected."""
+    cuts: list[int] = []
+    seg = text[start:end]
+    for m in _ZH_END.finditer(seg):
+        cuts.append(start + m.end())
+    for m in _EN_END.finditer(seg):
+        before = seg[: m.start() + 1]
+        if _ABBREV.search(before):
+            continue
+        cuts.append(start + m.end())
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for cut in sorted(set(cuts)) + [end]:
+        a, b = _strip_span(text, pos, cut)
+        if b > a:
+            # "1." or a lone quote is not a sentence: keep it with what follows.
+            if spans and len(text[spans[-1][0] : spans[-1][1]].strip()) <= 3 and spans[-1][1] <= a:
+                a = spans.pop()[0]
+            spans.append((a, b))
+        pos = cut
+    return spans
+
+
+def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+class Chunker:
+    """Cuts a loaded document into chunks of at most ``max_tokens`` model tokens.
+
+    Args:
+        count_tokens: model-token counts of a batch of texts.
+        token_offsets: character spans of the model tokens of one text (to cut an overlong sentence).
+        max_tokens: the largest chunk.
+        overlap: tokens of trailing sentences repeated at the start of the next prose chunk.
+    """
+
+    def __init__(self, count_tokens: TokenCounter, token_offsets: TokenOffsets, *, max_tokens: int, overlap: int):
+        if overlap >= max_tokens:
+            raise ValueError("overlap must be less than max_tokens.")
+        self.count_tokens = count_tokens
+        self.token_offsets = token_offsets
+        self.max_tokens = max_tokens
+        self.overlap = overlap
+
+    def chunk(self, doc: LoadedDocument) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        seen: dict[str, int] = {}
+        section = ""
+        carried_header: tuple[str, int] | None = None  # (header text, columns) of the last table seen
+        for page in doc.pages:
+            blocks, section, carried_header = self._blocks(page.text, section, carried_header)
+            for block in blocks:
+                for start, end, text, prefixed in self._pack(page.text, block):
+                    chunks.append(self._make(doc, page, block.section, start, end, text, prefixed, len(chunks), seen))
+        return chunks
+
+    # -- page -> blocks --------------------------------------------------------------------------------------
+    def _blocks(
+        self, text: str, section: str, carried: tuple[str, int] | None
+    ) -> tuple[list[_Block], str, tuple[str, int] | None]:
+        lines: list[tuple[int, int]] = []
+        pos = 0
+        for raw in text.split("\n"):
+            lines.append((pos, pos + len(raw)))
+            pos += len(raw) + 1
+        blocks: list[_Block] = []
+        para: list[tuple[int, int]] = []
+        table: list[tuple[int, int]] = []
+        lead: tuple[int, int] | None = None  # a heading line, kept with the block that follows it
+        first_block_on_page = True
+
+        def flush_para() -> None:
+            nonlocal carried, first_block_on_page
+            if para:
+                blocks.append(_Block("prose", section, units=[_Unit(para[0][0], para[-1][1], 0)]))
+                para.clear()
+                carried = None  # only a table that ends a page can continue on the next one
+                first_block_on_page = False
+
+        def flush_lead() -> None:
+            nonlocal lead
+            if lead is not None:
+                blocks.append(_Block("prose", section, units=[_Unit(lead[0], lead[1], 0)]))
+                lead = None
+
+        def flush_table() -> None:
+            nonlocal carried, first_block_on_page, lead
+            if not table:
+                return
+            first = text[table[0][0] : table[0][1]]
+            cols = len(_cells(first))
+            block = _Block("table", section, columns=cols)
+            rows = list(table)
+            if is_header_row(first):
+                hdr_end = 1
+                if len(rows) > 1 and _MD_TABLE_SEP.match(text[rows[1][0] : rows[1][1]]):
+                    hdr_end = 2
+                block.header = (rows[0][0], rows[hdr_end - 1][1])
+                block.header_text = text[block.header[0] : block.header[1]]
+                rows = rows[hdr_end:]
+                carried = (block.header_text, cols)
+            elif carried is not None and carried[1] == cols and first_block_on_page:
+                block.header_text = carried[0]  # a table continued from the previous page
+            if lead is not None:
+                block.lead_start = lead[0]
+                lead = None
+            block.units = [_Unit(a, b, 0) for a, b in rows]
+            blocks.append(block)
+            table.clear()
+            first_block_on_page = False
+
+        # index of the next non-blank line after each line, for the heading test
+        next_nonblank: list[int | None] = [None] * len(lines)
+        following: int | None = None
+        for i in range(len(lines) - 1, -1, -1):
+            next_nonblank[i] = following
+            if text[lines[i][0] : lines[i][1]].strip():
+                following = i
+
+        for i, (a, b) in enumerate(lines):
+            line = text[a:b]
+            if not line.strip():
+                flush_para()
+                flush_table()
+                continue
+            if is_table_line(line):
+                flush_para()
+                table.append((a, b))
+                continue
+            flush_table()
+            prev = text[lines[i - 1][0] : lines[i - 1][1]] if i else None
+            j = next_nonblank[i]
+            nxt = text[lines[j][0] : lines[j][1]] if j is not None else None
+            heading = is_heading(line, prev, nxt)
+            if heading is not None:
+                flush_para()
+                flush_lead()
+                section = heading
+                lead = (a, b)
+                first_block_on_page = False
+                carried = None
+                continue
+            if lead is not None:
+                para.append(lead)
+                lead = None
+            para.append((a, b))
+        flush_para()
+        flush_table()
+        flush_lead()
+        for block in blocks:
+            if block.kind == "prose":
+                a, b = block.units[0].start, block.units[0].end
+                block.units = [_Unit(s, e, 0) for s, e in split_sentences(text, a, b)]
+        self._count(text, blocks)
+        return blocks, section, carried
+
+    def _count(self, text: str, blocks: list[_Block]) -> None:
+        units = [u for b in blocks for u in b.units]
+        counts = self.count_tokens([text[u.start : u.end] for u in units])
+        for u, n in zip(units, counts, strict=True):
+            u.tokens = n
+        for block in blocks:
+            block.units = [piece for u in block.units for piece in self._split_long(text, u)]
+
+    def _split_long(self, text: str, unit: _Unit) -> list[_Unit]:
+        if unit.tokens <= self.max_tokens:
+            return [unit]
+        offsets = self.token_offsets(text[unit.start : unit.end])
+        pieces: list[_Unit] = []
+        for i in range(0, len(offsets), self.max_tokens):
+            part = offsets[i : i + self.max_tokens]
+            a = unit.start + part[0][0]
+            b = unit.start + (offsets[i + self.max_tokens][0] if i + self.max_tokens < len(offsets) else len(
+                text[unit.start : unit.end]))
+            a, b = _strip_span(text, a, b)
+            if b > a:
+                pieces.append(_Unit(a, b, len(part)))
+        return pieces
+
+    # -- blocks -> chunk spans --------------------------------------------------------------------------------
+    def _pack(self, text: str, block: _Block) -> list[tuple[int, int, str, bool]]:
+        if not block.units:
+            return []
+        if block.kind == "table":
+            return self._pack_table(text, block)
+        out: list[tuple[int, int, str, bool]] = []
+        units = block.units
+        i = 0
+        while i < len(units):
+            j, used = i, 0
+            while j < len(units) and (j == i or used + units[j].tokens <= self.max_tokens):
+                used += units[j].tokens
+                j += 1
+            a, b = units[i].start, units[j - 1].end
+            out.append((a, b, text[a:b], False))
+            if j >= len(units):
+                break
+            # Step back over trailing sentences that fit in the overlap, but always move forward.
+            k, back = j, 0
+            while k - 1 > i and back + units[k - 1].tokens <= self.overlap:
+                back += units[k - 1].tokens
+                k -= 1
+            i = k
+        return out
+
+    def _pack_table(self, text: str, block: _Block) -> list[tuple[int, int, str, bool]]:
+        header = block.header_text
+        header_tokens = self.count_tokens([header])[0] if header else 0
+        budget = max(self.max_tokens - header_tokens, self.max_tokens // 4)
+        out: list[tuple[int, int, str, bool]] = []
+        units = block.units
+        i = 0
+        while i < len(units):
+            j, used = i, 0
+            while j < len(units) and (j == i or used + units[j].tokens <= budget):
+                used += units[j].tokens
+                j += 1
+            a, b = units[i].start, units[j - 1].end
+            if i == 0 and (block.header is not None or block.lead_start is not None):
+                start = block.lead_start if block.lead_start is not None else block.header[0]  # type: ignore[index]
+                if block.header is None and header:  # heading, then a continued table: keep the header too
+                    out.append((start, b, f"{header}\n{text[start:b]}", True))
+                else:
+                    out.append((start, b, text[start:b], False))
+            elif header:
+                out.append((a, b, f"{header}\n{text[a:b]}", True))
+            else:
+                out.append((a, b, text[a:b], False))
+            i = j
+        if not units and block.header is not None:
+            start = block.lead_start if block.lead_start is not None else block.header[0]
+            out.append((start, block.header[1], text[start : block.header[1]], False))
+        return out
+
+    def _make(
+        self, doc: LoadedDocument, page: Page, section: str, start: int, end: int, text: str, prefixed: bool,
+        ordinal: int, seen: dict[str, int],
+    ) -> Chunk:
+        m = doc.meta
+        key = f"{doc.source}\x00{page.number or 0}\x00{text}"
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        n = seen.get(digest, 0)
+        seen[digest] = n + 1
+        chunk_id = digest if n == 0 else f"{digest}-{n}"
+        return Chunk(
+            id=chunk_id, text=text, source=doc.source, title=m.title, doc_type=m.doc_type, date=m.date,
+            publisher=m.publisher, company=m.company, tickers=m.tickers, language=m.language, page=page.number,
+            char_start=start, char_end=end, section=section, ordinal=ordinal, header_prefixed=prefixed,
+        )

@@ -1,0 +1,181 @@
+"""File loaders: bytes of a PDF, HTML, Markdown, text or Word file -> pages of clean text plus metadata."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.encoding import decode_text
+from ingest.metadata import build_meta, date_from_name, parse_date, split_front_matter
+from ingest.pdf import load_pdf_pages
+from rag.errors import IngestError
+from rag.types import LoadedDocument, Page
+
+logger = logging.getLogger(__name__)
+
+Loader = Callable[[bytes, str, str], LoadedDocument]
+
+
+def load_document(data: bytes, *, source: str, file_name: str) -> LoadedDocument:
+    """Load one file's bytes with the loader its extension names, checking the content matches.
+
+    Raises:
+        IngestError: unsupported type, content that is not what the name says, or unreadable content.
+    """
+    ext = Path(file_name).suffix.lower()
+    loader = LOADERS.get(ext)
+    if loader is None:
+        raise IngestError(f"unsupported file type {ext or '(no extension)'!r}; supported: {', '.join(sorted(LOADERS))}")
+    if not data:
+        raise IngestError("empty file (0 bytes)")
+    if not data.strip():
+        raise IngestError("empty file (only white space)")
+    return loader(data, source, file_name)
+
+
+def _text_doc(text: str, source: str, file_name: str, fields: dict[str, object] | None = None,
+              warnings: tuple[str, ...] = (), title: str = "", date: str = "") -> LoadedDocument:
+    text = text.strip("\n")
+    if not text.strip():
+        raise IngestError("no text in the file")
+    meta, meta_warnings = build_meta(
+        dict(fields or {}), text=text, file_name=file_name, fallback_title=title or _md_title(text), fallback_date=date
+    )
+    return LoadedDocument(source, meta, (Page(text, None),), tuple(warnings) + tuple(meta_warnings))
+
+
+def _md_title(text: str) -> str:
+    m = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
+    return m[1].strip() if m else ""
+
+
+def load_text(data: bytes, source: str, file_name: str) -> LoadedDocument:
+    return _text_doc(decode_text(data), source, file_name)
+
+
+def load_markdown(data: bytes, source: str, file_name: str) -> LoadedDocument:
+    fm = split_front_matter(decode_text(data))
+    return _text_doc(fm.body, source, file_name, fm.fields, fm.warnings)
+
+
+# -- HTML ----------------------------------------------------------------------------------------------------
+_DROP_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg",
+              "button", "template", "object", "embed", "canvas", "select", "input")
+_BLOCK_TAGS = ("p", "div", "section", "article", "li", "ul", "ol", "blockquote", "pre", "br", "dd", "dt",
+               "figcaption", "tr", "main", "body")
+
+
+def load_html(data: bytes, source: str, file_name: str) -> LoadedDocument:
+    from bs4 import BeautifulSoup, NavigableString
+
+    text = decode_text(data)
+    if not re.search(r"<\s*(html|body|p|div|article|h[1-6]|table|span|title)\b", text[:200000], re.IGNORECASE):
+        raise IngestError("not HTML: no HTML elements found")
+    soup = BeautifulSoup(text, "lxml")
+    title = ""
+    og = soup.find("meta", attrs={"property": "og:title"})
+    if og and og.get("content"):
+        title = str(og["content"]).strip()
+    elif soup.title and soup.title.string:
+        title = soup.title.string.strip()
+    date = ""
+    for attrs in ({"property": "article:published_time"}, {"name": "date"}, {"name": "pubdate"},
+                  {"itemprop": "datePublished"}):
+        tag = soup.find("meta", attrs=attrs)  # type: ignore[arg-type]
+        if tag and tag.get("content"):
+            date = parse_date(str(tag["content"])[:10]) or ""
+            if date:
+                break
+    if not date:
+        t = soup.find("time", attrs={"datetime": True})
+        if t:
+            date = parse_date(str(t["datetime"])[:10]) or ""
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    for table in root.find_all("table"):
+        rows = []
+        for tr in table.find_all("tr"):
+            cells = [" ".join(c.get_text(" ").split()) for c in tr.find_all(["th", "td"])]
+            if any(cells):
+                rows.append(" | ".join(cells))
+        table.replace_with(NavigableString("\n\n" + "\n".join(rows) + "\n\n"))
+    for level in range(1, 7):
+        for h in root.find_all(f"h{level}"):
+            h.replace_with(NavigableString(f"\n\n{'#' * level} {' '.join(h.get_text(' ').split())}\n\n"))
+    for tag in root.find_all(_BLOCK_TAGS):
+        tag.insert_before(NavigableString("\n\n"))
+        tag.insert_after(NavigableString("\n\n"))
+    raw = root.get_text()
+    lines = [" ".join(line.split()) for line in raw.split("\n")]
+    body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if not body:
+        raise IngestError("no text in the HTML body (only scripts, navigation or markup)")
+    return _text_doc(body, source, file_name, title=title or _md_title(body), date=date)
+
+
+# -- DOCX ----------------------------------------------------------------------------------------------------
+def load_docx(data: bytes, source: str, file_name: str) -> LoadedDocument:
+    try:
+        import docx
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise IngestError(f"not a valid Word .docx file ({exc})") from exc
+    except Exception as exc:  # python-docx raises PackageNotFoundError and lxml errors on junk
+        raise IngestError(f"not a valid Word .docx file ({type(exc).__name__}: {exc})") from exc
+    parts: list[str] = []
+    for element in document.element.body.iterchildren():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = Paragraph(element, document)
+            text = para.text.strip()
+            if not text:
+                continue
+            style = (para.style.name if para.style is not None else "") or ""
+            m = re.match(r"Heading (\d)", style)
+            if m or style == "Title":
+                parts.append(f"{'#' * (int(m[1]) if m else 1)} {text}")
+            else:
+                parts.append(text)
+        elif tag == "tbl":
+            rows = []
+            for row in Table(element, document).rows:
+                cells = [" ".join(c.text.split()) for c in row.cells]
+                if any(cells):
+                    rows.append(" | ".join(cells))
+            parts.append("\n".join(rows))
+    title = (document.core_properties.title or "").strip()
+    return _text_doc("\n\n".join(parts), source, file_name, title=title)
+
+
+# -- PDF -----------------------------------------------------------------------------------------------------
+def load_pdf(data: bytes, source: str, file_name: str) -> LoadedDocument:
+    pages, pdf_title, warnings = load_pdf_pages(data)
+    all_text = "\n".join(p.text for p in pages)
+    if not all_text.strip():
+        raise IngestError(
+            f"PDF has no text layer on any of its {len(pages)} page(s) (a scanned image?); run OCR on it first"
+        )
+    meta, meta_warnings = build_meta(
+        {}, text=all_text, file_name=file_name, fallback_title=pdf_title, fallback_date=date_from_name(file_name)
+    )
+    return LoadedDocument(source, meta, tuple(p for p in pages if p.text.strip()), tuple(warnings + meta_warnings))
+
+
+LOADERS: dict[str, Loader] = {
+    ".pdf": load_pdf,
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".txt": load_text,
+    ".text": load_text,
+    ".html": load_html,
+    ".htm": load_html,
+    ".docx": load_docx,
+}

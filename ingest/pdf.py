@@ -1,0 +1,161 @@
+"""PDF pages to text: pypdf for the text layer, pdfplumber for pages with ruled tables, then line-wrap repair."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from typing import Any
+
+from ingest.chunking import is_table_line
+from rag.errors import IngestError
+from rag.types import Page
+
+logger = logging.getLogger(__name__)
+
+_UNIT_AFTER_WRAP = re.compile(r"(\d)[ \t]*\n[ \t]*(?=万亿|亿|万|元|美元|港元|人民币|%|％|倍|笔|家|个)")
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+_CJK_WRAP = re.compile(rf"(?<=[{_CJK}，、：“”（）《》\d%])\n(?=[{_CJK}，。、；：“”（）《》\d])")
+_CJK_LINE_END = re.compile(r"[。！？；：]$")
+
+
+def clean_page_text(text: str) -> str:
+    """Repair what PDF line wrapping breaks: a number cut from its unit, and Chinese lines cut mid-sentence.
+
+    "519\\n亿美元" becomes "519亿美元"; a long Chinese line that does not end a sentence is joined to the next
+    line without a space. Short lines (headings) are left alone.
+    """
+    text = text.replace("\r", "\n").replace("\u00a0", " ")
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    text = _UNIT_AFTER_WRAP.sub(r"\1", text)
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        if out and _joins_previous(out[-1], line):
+            out[-1] = out[-1] + line.lstrip()
+        else:
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+def _joins_previous(prev: str, line: str) -> bool:
+    if len(prev.strip()) < 20 or not line.strip() or _CJK_LINE_END.search(prev.strip()):
+        return False
+    return bool(_CJK_WRAP.search(prev[-1:] + "\n" + line.lstrip()[:1]))
+
+
+def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
+    """Text of each page of a PDF (1-based numbers), the PDF's own title, and warnings.
+
+    Raises:
+        IngestError: not a PDF, corrupt, or encrypted with a password.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if b"%PDF-" not in data[:1024]:
+        raise IngestError("not a PDF: the file has no %PDF- header")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except Exception as exc:
+                raise IngestError(f"encrypted PDF that cannot be opened ({exc}); decrypt it first") from exc
+            if not opened:
+                raise IngestError("encrypted PDF: it needs a password; save a decrypted copy and ingest that")
+        n_pages = len(reader.pages)
+    except IngestError:
+        raise
+    except (PdfReadError, Exception) as exc:  # pypdf raises many types on damaged files
+        raise IngestError(f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
+    if n_pages == 0:
+        raise IngestError("corrupt PDF: no pages")
+    warnings: list[str] = []
+    title = ""
+    try:
+        if reader.metadata and reader.metadata.title:
+            title = str(reader.metadata.title).strip()
+    except Exception:  # broken info dictionaries are common and harmless
+        title = ""
+    plumber = _open_plumber(data, encrypted=reader.is_encrypted)
+    raw_pages: list[str] = []
+    for i in range(n_pages):
+        text = ""
+        try:
+            text = reader.pages[i].extract_text() or ""
+        except Exception as exc:
+            warnings.append(f"page {i + 1}: text could not be read ({type(exc).__name__}: {exc})")
+        if plumber is not None:
+            tabled = _plumber_text_with_tables(plumber, i)
+            if tabled is not None:
+                text = tabled
+        raw_pages.append(text)
+    if plumber is not None:
+        plumber.close()
+    pages = [Page(clean_page_text(t), i + 1) for i, t in enumerate(drop_running_lines(raw_pages))]
+    empty = [p.number for p in pages if not p.text.strip()]
+    if empty and len(empty) < len(pages):
+        warnings.append(f"no text layer on page(s) {', '.join(map(str, empty))} (scanned?); those pages are skipped")
+    return pages, title, warnings
+
+
+def drop_running_lines(pages: list[str]) -> list[str]:
+    """Remove running headers and footers: short lines that recur (digits aside) on at least half the pages."""
+    if len(pages) < 2:
+        return pages
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", " ".join(line.split()))
+
+    counts: dict[str, int] = {}
+    for text in pages:
+        for k in {key(line) for line in text.split("\n") if 0 < len(line.strip()) <= 120}:
+            counts[k] = counts.get(k, 0) + 1
+    running = {k for k, n in counts.items() if n >= max(2, (len(pages) + 1) // 2) and not is_table_line(k)}
+    if not running:
+        return pages
+    return ["\n".join(line for line in text.split("\n") if key(line) not in running) for text in pages]
+
+
+def _open_plumber(data: bytes, *, encrypted: bool) -> Any:
+    if encrypted:
+        return None  # pdfplumber cannot open what pypdf had to decrypt; pypdf's text is used
+    try:
+        import pdfplumber
+
+        return pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:
+        logger.debug("pdfplumber could not open the PDF (%s); using pypdf text only", exc)
+        return None
+
+
+def _plumber_text_with_tables(pdf: Any, index: int) -> str | None:
+    """The page's text with each ruled table written as ' | ' rows, in reading order; None if no table."""
+    try:
+        page = pdf.pages[index]
+        tables = page.find_tables()
+        if not tables:
+            return None
+        boxes = [t.bbox for t in tables]
+
+        def outside(obj: dict[str, Any]) -> bool:
+            cx = (obj.get("x0", 0) + obj.get("x1", 0)) / 2
+            cy = (obj.get("top", 0) + obj.get("bottom", 0)) / 2
+            return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
+
+        items: list[tuple[float, str]] = []
+        for line in page.filter(outside).extract_text_lines():
+            items.append((float(line["top"]), line["text"]))
+        for table in tables:
+            rows = []
+            for row in table.extract():
+                cells = [" ".join((c or "").split()) for c in row]
+                if any(cells):
+                    rows.append(" | ".join(cells))
+            items.append((float(table.bbox[1]), "\n" + "\n".join(rows) + "\n"))
+        items.sort(key=lambda it: it[0])
+        return "\n".join(text for _, text in items)
+    except Exception as exc:
+        logger.debug("pdfplumber failed on page %d (%s); using pypdf text", index + 1, exc)
+        return None

@@ -1,0 +1,68 @@
+"""Settings: every knob of sectorchat, read from arguments or SECTORCHAT_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import ConfigError
+
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """All settings; built once at an entry point and passed down.
+
+    Every field can be set with an environment variable ``SECTORCHAT_<FIELD>`` (for example
+    ``SECTORCHAT_INDEX=/data/idx``) or passed as a keyword argument.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SECTORCHAT_", extra="forbid", frozen=True)
+
+    index: Path = Field(default=Path("index"), description="Folder of the embedded index (Chroma + side files).")
+    chroma_host: str | None = Field(default=None, description="Chroma server host; unset means embedded Chroma.")
+    chroma_port: int = Field(default=8000, ge=1, le=65535, description="Chroma server port.")
+    collection: str = Field(default="sectorchat", description="Name of the Chroma collection of chunks.")
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL,
+        description="'all-MiniLM-L6-v2' (packaged) or a path to a local sentence-transformers model folder.",
+    )
+    embed_batch_size: int = Field(default=32, ge=1, le=4096, description="Texts per embedding batch.")
+    chunk_tokens: int = Field(default=200, ge=32, description="Largest chunk, in tokens of the embedding model.")
+    chunk_overlap: int = Field(default=40, ge=0, description="Tokens of trailing sentences repeated in the next chunk.")
+    max_file_mb: float = Field(default=50.0, gt=0, description="Files larger than this are refused.")
+    llm: str = Field(default="extractive", description="Answer backend.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("chunk_overlap must be less than chunk_tokens.")
+        if not self.collection or len(self.collection) < 3:
+            raise ValueError("collection must have at least 3 characters.")
+        return self
+
+    @property
+    def chunks_collection(self) -> str:
+        return self.collection
+
+    @property
+    def documents_collection(self) -> str:
+        return f"{self.collection}-documents"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment plus explicit overrides, as a ConfigError on bad values.
+
+    Raises:
+        ConfigError: naming each field that was wrong and why.
+    """
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings (env prefix SECTORCHAT_): {problems}") from exc
