@@ -263,16 +263,26 @@ class Chunker:
     def _split_long(self, text: str, unit: _Unit) -> list[_Unit]:
         if unit.tokens <= self.max_tokens:
             return [unit]
-        offsets = self.token_offsets(text[unit.start : unit.end])
+        seg = text[unit.start : unit.end]
+        offsets = self.token_offsets(seg)
         pieces: list[_Unit] = []
-        for i in range(0, len(offsets), self.max_tokens):
-            part = offsets[i : i + self.max_tokens]
-            a = unit.start + part[0][0]
-            b = unit.start + (offsets[i + self.max_tokens][0] if i + self.max_tokens < len(offsets) else len(
-                text[unit.start : unit.end]))
-            a, b = _strip_span(text, a, b)
-            if b > a:
-                pieces.append(_Unit(a, b, len(part)))
+        t = 0
+        while t < len(offsets):
+            limit = t + self.max_tokens
+            a = offsets[t][0]
+            b = len(seg) if limit >= len(offsets) else offsets[limit][0]
+            if limit < len(offsets):
+                # Prefer to cut at white space, so that no word is split in two.
+                cut = max(seg.rfind(" ", a, b), seg.rfind("\n", a, b))
+                if cut > a + (b - a) // 2:
+                    b = cut
+            nxt = t
+            while nxt < len(offsets) and offsets[nxt][0] < b:
+                nxt += 1
+            x, y = _strip_span(text, unit.start + a, unit.start + b)
+            if y > x:
+                pieces.append(_Unit(x, y, nxt - t))
+            t = max(nxt, t + 1)
         return pieces
 
     # -- blocks -> chunk spans --------------------------------------------------------------------------------
@@ -303,23 +313,30 @@ class Chunker:
 
     def _pack_table(self, text: str, block: _Block) -> list[tuple[int, int, str, bool]]:
         header = block.header_text
-        header_tokens = self.count_tokens([header])[0] if header else 0
-        budget = max(self.max_tokens - header_tokens, self.max_tokens // 4)
-        out: list[tuple[int, int, str, bool]] = []
         units = block.units
+        lead = block.lead_start if block.lead_start is not None else (block.header[0] if block.header else None)
+        # What stands before the rows: in the first chunk the heading and header as written, later the header.
+        first_prefix = ""
+        if lead is not None and units:
+            first_prefix = text[lead : units[0].start]
+            if block.header is None and header:
+                first_prefix = f"{header}\n{first_prefix}"
+        later_prefix = f"{header}\n" if header else ""
+        first_tokens, later_tokens = self.count_tokens([first_prefix, later_prefix])
+        out: list[tuple[int, int, str, bool]] = []
         i = 0
         while i < len(units):
+            budget = max(self.max_tokens - (first_tokens if i == 0 else later_tokens), self.max_tokens // 4)
             j, used = i, 0
             while j < len(units) and (j == i or used + units[j].tokens <= budget):
                 used += units[j].tokens
                 j += 1
             a, b = units[i].start, units[j - 1].end
-            if i == 0 and (block.header is not None or block.lead_start is not None):
-                start = block.lead_start if block.lead_start is not None else block.header[0]  # type: ignore[index]
+            if i == 0 and lead is not None:
                 if block.header is None and header:  # heading, then a continued table: keep the header too
-                    out.append((start, b, f"{header}\n{text[start:b]}", True))
+                    out.append((lead, b, f"{header}\n{text[lead:b]}", True))
                 else:
-                    out.append((start, b, text[start:b], False))
+                    out.append((lead, b, text[lead:b], False))
             elif header:
                 out.append((a, b, f"{header}\n{text[a:b]}", True))
             else:

@@ -55,6 +55,7 @@ def _load(path: str) -> SentenceTransformer:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # library code draws no progress bars
+    hf_logging.set_verbosity_error()  # token-length notices: the chunker counts tokens of long texts on purpose
     logger.info("Loading embedding model from %s", path)
     return SentenceTransformer(path, device="cpu", local_files_only=True)
 

@@ -162,9 +162,10 @@ class ChunkStore:
         return self._client
 
     def _existing(self, name: str) -> Collection | None:
+        client = self.client
         try:
             # embedding_function=None: Chroma's default one would try to download a model.
-            return self.client.get_collection(name, embedding_function=None)  # type: ignore[arg-type]
+            return client.get_collection(name, embedding_function=None)  # type: ignore[arg-type]
         except Exception as exc:
             if "does not exist" in str(exc) or "not found" in str(exc).lower():
                 return None

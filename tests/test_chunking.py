@@ -1,0 +1,144 @@
+"""Chunking: sentence boundaries, token bounds, overlap, pages, sections and table headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+
+from ingest.chunking import Chunker, is_header_row, split_sentences
+from ingest.loaders import load_document
+from rag.embeddings import SentenceTransformerEmbeddings
+from rag.types import DocumentMeta, LoadedDocument, Page
+
+META = DocumentMeta(title="Test")
+
+
+def _chunker(embedder: SentenceTransformerEmbeddings, max_tokens: int = 200, overlap: int = 40) -> Chunker:
+    return Chunker(embedder.count_tokens, embedder.token_offsets, max_tokens=max_tokens, overlap=overlap)
+
+
+def _load(path: Path) -> LoadedDocument:
+    return load_document(path.read_bytes(), source=str(path), file_name=path.name)
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in split_sentences(text, 0, len(text))]
+
+
+def test_english_sentences_keep_initials_numbering_and_decimals_together() -> None:
+    text = (
+        "The 44th J.P. Morgan Healthcare Conference was held in the U.S. from January 12 to 15. "
+        "Revenue was RMB 45.456 billion. 3. Earnings Validation follows! Is it real? Yes."
+    )
+    assert _sentences(text) == [
+        "The 44th J.P. Morgan Healthcare Conference was held in the U.S. from January 12 to 15.",
+        "Revenue was RMB 45.456 billion.",
+        "3. Earnings Validation follows!",
+        "Is it real?",
+        "Yes.",
+    ]
+
+
+def test_chinese_sentences_split_on_full_width_marks() -> None:
+    text = "2025年实现营业收入23.57亿元。研发投入11.20亿元；同比增长10.3%！是否超预期？是的。"
+    assert _sentences(text) == [
+        "2025年实现营业收入23.57亿元。",
+        "研发投入11.20亿元；",
+        "同比增长10.3%！",
+        "是否超预期？",
+        "是的。",
+    ]
+
+
+def test_header_row_detection() -> None:
+    assert is_header_row("Item | 2025 (RMB million) | 2024 (RMB million) | Change (%)")
+    assert not is_header_row("Revenue | 2,356.8 | 1,705.4 | 38.2")
+    assert not is_header_row("Finance costs | (38.7) | (41.2) | (6.1)")
+
+
+def test_seed_article_chunks_are_bounded_overlapping_exact_slices(embedder: SentenceTransformerEmbeddings) -> None:
+    doc = _load(CORPUS / "innovative-drug-sector-2026-01.md")
+    chunks = _chunker(embedder).chunk(doc)
+    page_text = doc.pages[0].text
+    assert len(chunks) == 8
+    for c in chunks:
+        assert c.page is None
+        assert c.text == page_text[c.char_start : c.char_end]
+        assert embedder.count_tokens([c.text])[0] <= 200
+    # Consecutive chunks of one section share their boundary sentence (overlap), and nothing is lost.
+    assert chunks[1].char_start < chunks[0].char_end
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.char_start, c.char_end))
+    body = {i for i, ch in enumerate(page_text) if not ch.isspace()}
+    assert body <= covered
+
+
+def test_section_heading_travels_with_its_chunks(embedder: SentenceTransformerEmbeddings) -> None:
+    chunks = _chunker(embedder).chunk(_load(CORPUS / "innovative-drug-sector-2026-01.md"))
+    deal = next(c for c in chunks if "157 deals" in c.text)
+    assert deal.section == "BD (Out-licensing) Has Entered a Harvest Phase"
+    assert deal.text.startswith("BD (Out-licensing) Has Entered a Harvest Phase\nBoth 2024 and 2025")
+    assert "BD (Out-licensing)" in deal.embedding_text().splitlines()[0]
+
+
+def test_pdf_chunks_never_span_pages_and_table_keeps_header_across_page_break(
+    embedder: SentenceTransformerEmbeddings,
+) -> None:
+    doc = _load(CORPUS / "lanting-biopharma-2025-annual-results.pdf")
+    chunks = _chunker(embedder).chunk(doc)
+    pages = {p.number: p.text for p in doc.pages}
+    header = "Item | 2025 (RMB million) | 2024 (RMB million) | Change (%)"
+    for c in chunks:
+        assert c.page in (1, 2, 3)
+        body = c.text.split("\n", 1)[1] if c.header_prefixed else c.text
+        assert body == pages[c.page][c.char_start : c.char_end]
+    first_part = next(c for c in chunks if "Revenue | 2,356.8 | 1,705.4 | 38.2" in c.text)
+    assert first_part.page == 1 and header in first_part.text and not first_part.header_prefixed
+    continued = next(c for c in chunks if "Loss for the year | (412.6) | (688.9) | (40.1)" in c.text)
+    assert continued.page == 2
+    assert continued.header_prefixed
+    assert continued.text.startswith(header + "\nOther expenses | (76.6) | (52.3) | 46.5")
+    assert continued.section == "Consolidated Statement of Profit or Loss"
+    chinese = next(c for c in chunks if "519亿美元" in c.text)
+    assert chinese.page == 3 and chinese.section == "管理层讨论与分析"
+
+
+def test_long_table_rows_are_never_cut_from_their_header(embedder: SentenceTransformerEmbeddings) -> None:
+    header = "| Company | Revenue 2025 (RMB m) | Growth (%) |\n|---|---|---|"
+    rows = [f"| Company {i:02d} | {1000 + i * 7.5:,.1f} | {i / 3:.1f} |" for i in range(60)]
+    text = "# League table\n\n" + header + "\n" + "\n".join(rows) + "\n"
+    doc = LoadedDocument("t.md", META, (Page(text, None),))
+    chunks = _chunker(embedder, max_tokens=120, overlap=20).chunk(doc)
+    assert len(chunks) > 3
+    for c in chunks:
+        assert "| Company | Revenue 2025 (RMB m) | Growth (%) |\n|---|---|---|" in c.text
+        assert embedder.count_tokens([c.text])[0] <= 120
+    for row in rows:
+        assert sum(row in c.text for c in chunks) == 1  # each row whole, in exactly one chunk
+
+
+def test_overlong_sentence_is_cut_at_token_boundaries(embedder: SentenceTransformerEmbeddings) -> None:
+    words = " ".join(f"word{i}" for i in range(600))
+    doc = LoadedDocument("long.txt", META, (Page(words, None),))
+    chunks = _chunker(embedder, max_tokens=100, overlap=10).chunk(doc)
+    assert len(chunks) >= 6
+    assert all(embedder.count_tokens([c.text])[0] <= 100 for c in chunks)
+    assert " ".join(c.text for c in chunks).split() == words.split()
+
+
+def test_chunk_ids_are_content_derived(embedder: SentenceTransformerEmbeddings) -> None:
+    path = CORPUS / "innovative-drug-sector-2026-01.md"
+    a = _chunker(embedder).chunk(_load(path))
+    b = _chunker(embedder).chunk(_load(path))
+    assert [c.id for c in a] == [c.id for c in b]
+    assert len({c.id for c in a}) == len(a)
+    other = load_document(path.read_bytes(), source="elsewhere.md", file_name=path.name)
+    assert not {c.id for c in a} & {c.id for c in _chunker(embedder).chunk(other)}
+
+
+def test_overlap_must_be_smaller_than_chunk(embedder: SentenceTransformerEmbeddings) -> None:
+    with pytest.raises(ValueError, match="overlap must be less than max_tokens"):
+        _chunker(embedder, max_tokens=50, overlap=50)
