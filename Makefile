@@ -14,7 +14,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 run: setup
 	$(PY) app.py $(ARGS)
 
-test: setup
+test: setup lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)

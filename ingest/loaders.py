@@ -65,12 +65,14 @@ def load_markdown(data: bytes, source: str, file_name: str) -> LoadedDocument:
 # -- HTML ----------------------------------------------------------------------------------------------------
 _DROP_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg",
               "button", "template", "object", "embed", "canvas", "select", "input")
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff，。、；：])\s+(?=[\u4e00-\u9fff，。、；：])")
+_SPACES = re.compile(r"\s+")
 _BLOCK_TAGS = ("p", "div", "section", "article", "li", "ul", "ol", "blockquote", "pre", "br", "dd", "dt",
                "figcaption", "tr", "main", "body")
 
 
 def load_html(data: bytes, source: str, file_name: str) -> LoadedDocument:
-    from bs4 import BeautifulSoup, NavigableString
+    from bs4 import BeautifulSoup, Comment, NavigableString
 
     text = decode_text(data)
     if not re.search(r"<\s*(html|body|p|div|article|h[1-6]|table|span|title)\b", text[:200000], re.IGNORECASE):
@@ -95,8 +97,16 @@ def load_html(data: bytes, source: str, file_name: str) -> LoadedDocument:
         if t:
             date = parse_date(str(t["datetime"])[:10]) or ""
     for tag in soup.find_all(_DROP_TAGS):
+        # An article's own <header> holds its headline: only page-level headers and footers are chrome.
+        if tag.name in ("header", "footer") and tag.find_parent(["article", "main"]) is not None:
+            continue
         tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
+    for node in list(root.find_all(string=True)):
+        if node.find_parent("pre") is None and not isinstance(node, Comment):
+            # Source line breaks inside a paragraph are spaces (none between Chinese characters).
+            squeezed = _CJK_GAP.sub("", str(node))
+            node.replace_with(NavigableString(_SPACES.sub(" ", squeezed)))
     for table in root.find_all("table"):
         rows = []
         for tr in table.find_all("tr"):

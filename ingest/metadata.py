@@ -87,6 +87,8 @@ def parse_date(value: Any) -> str | None:
     if not isinstance(value, str | int):
         return None
     s = str(value).strip()
+    if re.fullmatch(r"\d{8}", s):
+        s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
     m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:[-/.月]\s*(\d{1,2})\s*日?)?(?:[ T].*)?", s)
     if not m:
         return None
@@ -192,6 +194,6 @@ def _date_in_text(head: str) -> str:
 def _first_line(text: str) -> str:
     for line in text.splitlines():
         line = line.strip().lstrip("#").strip()
-        if line:
+        if line and line != "---":
             return line if len(line) <= 150 else ""
     return ""

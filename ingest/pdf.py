@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 _UNIT_AFTER_WRAP = re.compile(r"(\d)[ \t]*\n[ \t]*(?=万亿|亿|万|元|美元|港元|人民币|%|％|倍|笔|家|个)")
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff"
-_CJK_WRAP = re.compile(rf"(?<=[{_CJK}，、：“”（）《》\d%])\n(?=[{_CJK}，。、；：“”（）《》\d])")
+_CJK_CHAR = re.compile(rf"[{_CJK}，、：“”（）《》]")
 _CJK_LINE_END = re.compile(r"[。！？；：]$")
 
 
@@ -39,9 +39,15 @@ def clean_page_text(text: str) -> str:
 
 
 def _joins_previous(prev: str, line: str) -> bool:
-    if len(prev.strip()) < 20 or not line.strip() or _CJK_LINE_END.search(prev.strip()):
+    """A Chinese line cut by the page width continues on the next line (never for tables or English)."""
+    p, n = prev.strip(), line.strip()
+    if len(p) < 20 or not n or _CJK_LINE_END.search(p) or is_table_line(p) or is_table_line(n):
         return False
-    return bool(_CJK_WRAP.search(prev[-1:] + "\n" + line.lstrip()[:1]))
+    last, first = p[-1], n[0]
+    if _CJK_CHAR.match(last):
+        return bool(_CJK_CHAR.match(first) or first.isdigit())
+    # "…增长" / "13.2%。": a number ending a Chinese line, continued by Chinese text.
+    return (last.isdigit() or last == "%") and bool(_CJK_CHAR.match(first)) and bool(_CJK_CHAR.search(p[-12:]))
 
 
 def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
@@ -76,6 +82,8 @@ def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
     try:
         if reader.metadata and reader.metadata.title:
             title = str(reader.metadata.title).strip()
+        if re.fullmatch(r"(?i)untitled|anonymous|none|microsoft (word|powerpoint) - .*|.*\.(pdf|docx?|pptx?)", title):
+            title = ""  # placeholders that PDF writers fill in
     except Exception:  # broken info dictionaries are common and harmless
         title = ""
     plumber = _open_plumber(data, encrypted=reader.is_encrypted)
@@ -101,21 +109,42 @@ def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
 
 
 def drop_running_lines(pages: list[str]) -> list[str]:
-    """Remove running headers and footers: short lines that recur (digits aside) on at least half the pages."""
+    """Remove running headers and footers: lines at the top or bottom of a page that recur on most pages.
+
+    Digits are ignored when comparing ("page 1 of 3" = "page 2 of 3"), so only the first and last two lines of
+    each page are candidates, and a two-page document needs the lines to be equal or to name a page.
+    """
     if len(pages) < 2:
         return pages
 
     def key(line: str) -> str:
         return re.sub(r"\d+", "#", " ".join(line.split()))
 
+    def edges(text: str) -> list[str]:
+        lines = [line for line in text.split("\n") if line.strip()]
+        return lines[:2] + lines[-2:] if len(lines) > 4 else lines
+
     counts: dict[str, int] = {}
+    exact: dict[str, set[str]] = {}
     for text in pages:
-        for k in {key(line) for line in text.split("\n") if 0 < len(line.strip()) <= 120}:
+        for line in edges(text):
+            if len(line.strip()) > 120 or is_table_line(line):
+                continue
+            exact.setdefault(key(line), set()).add(" ".join(line.split()))
+        for k in {key(line) for line in edges(text)}:
             counts[k] = counts.get(k, 0) + 1
-    running = {k for k, n in counts.items() if n >= max(2, (len(pages) + 1) // 2) and not is_table_line(k)}
+    running = {
+        k for k, n in counts.items()
+        if k in exact and n >= max(2, (len(pages) + 1) // 2)
+        and (len(pages) >= 3 or len(exact[k]) == 1 or re.search(r"page|页", k, re.IGNORECASE))
+    }
     if not running:
         return pages
-    return ["\n".join(line for line in text.split("\n") if key(line) not in running) for text in pages]
+    out = []
+    for text in pages:
+        edge = set(edges(text))
+        out.append("\n".join(line for line in text.split("\n") if not (line in edge and key(line) in running)))
+    return out
 
 
 def _open_plumber(data: bytes, *, encrypted: bool) -> Any:

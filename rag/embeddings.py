@@ -101,7 +101,7 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
+        return int(self.model.max_seq_length or 256)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Number of model tokens (without special tokens) in each text."""

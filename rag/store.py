@@ -295,7 +295,7 @@ class ChunkStore:
             part = chunks[i : i + step]
             self.chunks.upsert(
                 ids=[c.id for c in part],
-                embeddings=[list(e) for e in embeddings[i : i + step]],
+                embeddings=[list(e) for e in embeddings[i : i + step]],  # type: ignore[arg-type]
                 documents=[c.text for c in part],
                 metadatas=[_meta_to_chroma(c, record.content_hash) for c in part],  # type: ignore[misc]
             )
@@ -304,7 +304,7 @@ class ChunkStore:
             self.chunks.delete(ids=stale[i : i + step])
         self.documents.upsert(
             ids=[record.source],
-            embeddings=[_REGISTRY_VECTOR],
+            embeddings=[_REGISTRY_VECTOR],  # type: ignore[arg-type]
             documents=[record.meta.title],
             metadatas=[_record_to_chroma(record)],  # type: ignore[list-item]
         )

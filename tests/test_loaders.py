@@ -229,7 +229,6 @@ def test_gbk_html_page(tmp_path: Path) -> None:
     assert (doc.meta.title, doc.meta.language) == ("恒瑞医药", "zh")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a source line break inside <p> becomes a newline, not a space")
 def test_html_source_line_break_inside_paragraph_is_a_space(tmp_path: Path) -> None:
     doc = load(
         write(tmp_path, "a.html", "<html><body><p>Revenue was RMB\n   2,356.8 million in 2025.</p></body></html>")
@@ -237,7 +236,6 @@ def test_html_source_line_break_inside_paragraph_is_a_space(tmp_path: Path) -> N
     assert text_of(doc) == "Revenue was RMB 2,356.8 million in 2025."
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: <header> inside <article> (the headline) is dropped as page chrome")
 def test_html_article_header_keeps_the_headline(tmp_path: Path) -> None:
     page = "<html><body><article><header><h1>Real headline</h1></header><p>Body para.</p></article></body></html>"
     assert text_of(load(write(tmp_path, "a.html", page))) == "# Real headline\n\nBody para."
@@ -339,9 +337,6 @@ def test_image_only_pdf_needs_ocr(tmp_path: Path) -> None:
     assert message == "PDF has no text layer on any of its 1 page(s) (a scanned image?); run OCR on it first"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: body lines that differ only in digits on 2 pages are dropped as running lines"
-)
 def test_two_page_pdf_keeps_body_lines_that_differ_only_in_digits(tmp_path: Path) -> None:
     path = write_pdf(
         tmp_path / "two.pdf",
@@ -356,7 +351,6 @@ def test_two_page_pdf_keeps_body_lines_that_differ_only_in_digits(tmp_path: Path
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: PDF metadata placeholder title 'untitled' is used as the title")
 def test_pdf_placeholder_title_is_ignored(tmp_path: Path) -> None:
     path = write_pdf(tmp_path / "results.pdf", [["Hengrui 2025 Annual Results", "Revenue rose."]])
     assert load(path).meta.title == "Hengrui 2025 Annual Results"
@@ -383,13 +377,11 @@ def test_english_lines_untouched() -> None:
     assert clean_page_text(text) == text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: English line ending in a digit is glued to a next line starting with one")
 def test_english_line_ending_in_number_not_glued() -> None:
     text = "The Group had 14 clinical-stage programmes at the end of 2025\n5 of them are in Phase III."
     assert clean_page_text(text) == text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Chinese table rows (end in a digit, next starts with CJK) are merged")
 def test_chinese_table_rows_not_merged() -> None:
     text = "营业收入 | 2,356.8 | 1,705.4 | 38.2\n研发费用 | 1,120.3 | 1,015.8 | 10.3"
     assert clean_page_text(text) == text
