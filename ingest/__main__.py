@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                           + ", ".join(map(str, missing)), file=sys.stderr)
                     paths = [p for p in paths if p.exists()]
             ingestor.store.reset()
+            ingestor.refresh_keyword_index()
             print(f"Rebuilding the index in {where} from {len(paths)} path(s).")
         if paths or args.rebuild:
             with ProgressBar() as bar:

@@ -7,17 +7,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rag.text import cells as _cells
+from rag.text import is_header_row, is_table_line, split_sentences
+from rag.text import strip_span as _strip_span
 from rag.types import Chunk, LoadedDocument, Page
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _MD_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
-_NUMERIC_CELL = re.compile(r"^[(\-−+]?[$¥€£]?\s*\d[\d,]*(\.\d+)?\s*%?\)?$|^(n/?m|n/?a|—|-|–)$", re.IGNORECASE)
-_ABBREV = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|Corp|No|vs|etc|approx|St|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|"
-    r"Dec|Fig|Ref|e\.g|i\.e|U\.S|U\.K|Ph|Rs)\.|\b[A-Z]\.(?:[A-Z]\.)*)$"
-)
-_EN_END = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘(\[]?[A-Z0-9\u4e00-\u9fff$¥])")
-_ZH_END = re.compile(r"[。！？；][\"”’」』）)]*")
 _TERMINAL = re.compile(r"[.。!?！？:：;；]$")
 
 TokenCounter = Callable[[list[str]], list[int]]
@@ -44,26 +40,6 @@ class _Block:
     lead_start: int | None = None  # start of a heading line that precedes the table
 
 
-def is_table_line(line: str) -> bool:
-    s = line.strip()
-    return " | " in s or (s.startswith("|") and s.endswith("|") and s.count("|") >= 2) or s.count("\t") >= 2
-
-
-def _cells(line: str) -> list[str]:
-    s = line.strip().strip("|")
-    parts = s.split("\t") if "\t" in s and "|" not in s else s.split("|")
-    return [p.strip() for p in parts]
-
-
-def is_header_row(line: str) -> bool:
-    """A table row reads as a header when fewer than half of its non-empty cells are plain numbers."""
-    cells = [c for c in _cells(line) if c]
-    if not cells:
-        return False
-    numeric = sum(1 for c in cells if _NUMERIC_CELL.match(c))
-    return numeric * 2 < len(cells)
-
-
 def is_heading(line: str, prev: str | None, nxt: str | None) -> str | None:
     """The heading text when ``line`` is a heading (Markdown ``#`` or a short title-like line), else None."""
     s = line.strip()
@@ -88,38 +64,6 @@ def is_heading(line: str, prev: str | None, nxt: str | None) -> str | None:
     small = {"a", "an", "the", "and", "or", "of", "in", "on", "for", "to", "at", "by", "with", "from", "as", "vs"}
     capitalised = sum(1 for w in words if w[0].isupper() or not w[0].isalpha() or w.lower() in small)
     return s if capitalised >= 0.8 * len(words) else None
-
-
-def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans inside ``text[start:end]``: English . ! ? and Chinese 。！？；, abbreviations respected."""
-    cuts: list[int] = []
-    seg = text[start:end]
-    for m in _ZH_END.finditer(seg):
-        cuts.append(start + m.end())
-    for m in _EN_END.finditer(seg):
-        before = seg[: m.start() + 1]
-        if _ABBREV.search(before):
-            continue
-        cuts.append(start + m.end())
-    spans: list[tuple[int, int]] = []
-    pos = start
-    for cut in sorted(set(cuts)) + [end]:
-        a, b = _strip_span(text, pos, cut)
-        if b > a:
-            # "1." or a lone quote is not a sentence: keep it with what follows.
-            if spans and len(text[spans[-1][0] : spans[-1][1]].strip()) <= 3 and spans[-1][1] <= a:
-                a = spans.pop()[0]
-            spans.append((a, b))
-        pos = cut
-    return spans
-
-
-def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b
 
 
 class Chunker:

@@ -7,8 +7,8 @@ import logging
 import re
 from typing import Any
 
-from ingest.chunking import is_table_line
 from rag.errors import IngestError
+from rag.text import is_table_line
 from rag.types import Page
 
 logger = logging.getLogger(__name__)

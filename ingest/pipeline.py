@@ -15,9 +15,10 @@ from pathlib import Path
 from ingest.chunking import Chunker
 from ingest.loaders import LOADERS, load_document
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbeddings
+from rag.embeddings import Embedder, make_embedder
 from rag.errors import IngestError, SectorChatError
-from rag.store import ChunkStore
+from rag.bm25 import BM25Cache
+from rag.store import ChunkStore, bm25_folder
 from rag.types import Chunk, DocumentRecord, IngestReport, LoadedDocument
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ class Ingestor:
         store: where chunks and document records go.
     """
 
-    def __init__(self, settings: Settings, embedder: SentenceTransformerEmbeddings, store: ChunkStore) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
@@ -125,7 +126,7 @@ class Ingestor:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, create: bool = True) -> Ingestor:
-        embedder = SentenceTransformerEmbeddings.from_settings(settings)
+        embedder = make_embedder(settings)
         store = ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension, create=create)
         return cls(settings, embedder, store)
 
@@ -197,8 +198,14 @@ class Ingestor:
             report.chunks_deleted += deleted
             (report.updated if item.existing else report.added).append(item.display)
             logger.info("%s %s: %d chunks", "Updated" if item.existing else "Added", item.display, written)
+        if prepared:
+            self.refresh_keyword_index()
         report.seconds = time.perf_counter() - started
         return report
+
+    def refresh_keyword_index(self) -> None:
+        """Bring the BM25 index beside the store up to date (after writes or deletes)."""
+        BM25Cache(bm25_folder(self.settings)).get(self.store)
 
     def _prepare(self, path: Path, display: str) -> _Prepared | None:
         size = path.stat().st_size
@@ -247,7 +254,9 @@ class Ingestor:
             if not named:
                 raise IngestError(f"no document {source!r} in the index; `python -m ingest --list` shows them")
             target = named[0].source
-        return target, self.store.delete_document(target)
+        removed = self.store.delete_document(target)
+        self.refresh_keyword_index()
+        return target, removed
 
     def known_sources(self) -> list[str]:
         return [r.source for r in self.store.list_documents()]

@@ -34,11 +34,17 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=40, ge=0, description="Tokens of trailing sentences repeated in the next chunk.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Files larger than this are refused.")
     llm: str = Field(default="extractive", description="Answer backend.")
+    top_k: int = Field(default=5, ge=1, le=50, description="Chunks passed to the answer backend.")
+    reranker: str = Field(
+        default="features", description="'features' (default), 'none', or 'cross-encoder:/path/to/model'."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("chunk_overlap must be less than chunk_tokens.")
+        if self.reranker not in ("features", "none") and not self.reranker.startswith("cross-encoder:"):
+            raise ValueError("reranker must be 'features', 'none' or 'cross-encoder:/path/to/model'.")
         if not self.collection or len(self.collection) < 3:
             raise ValueError("collection must have at least 3 characters.")
         return self

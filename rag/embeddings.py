@@ -8,7 +8,7 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.embeddings import Embeddings
 
@@ -58,6 +58,21 @@ def _load(path: str) -> SentenceTransformer:
     hf_logging.set_verbosity_error()  # token-length notices: the chunker counts tokens of long texts on purpose
     logger.info("Loading embedding model from %s", path)
     return SentenceTransformer(path, device="cpu", local_files_only=True)
+
+
+class Embedder(Protocol):
+    """What sectorchat needs of an embedding model (both packaged models provide it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def dimension(self) -> int: ...
+    @property
+    def max_tokens(self) -> int: ...
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
+    def token_offsets(self, text: str) -> list[tuple[int, int]]: ...
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+    def embed_query(self, text: str) -> list[float]: ...
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -125,3 +140,15 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+USE_ALIASES = ("universal-sentence-encoder-multilingual-3", "use-multilingual")
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedding model the settings name: packaged MiniLM, packaged USE multilingual, or a local folder."""
+    if settings.embedding_model in USE_ALIASES:
+        from rag.use_embeddings import UniversalSentenceEncoderEmbeddings
+
+        return UniversalSentenceEncoderEmbeddings(batch_size=settings.embed_batch_size)
+    return SentenceTransformerEmbeddings.from_settings(settings)

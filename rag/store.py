@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.bm25 import ChunkInfo
 from rag.config import Settings
 from rag.errors import IndexMismatchError, IndexNotFoundError, StoreUnavailableError
+from rag.text import search_tokens
 from rag.types import Chunk, DocumentMeta, DocumentRecord
 
 if TYPE_CHECKING:
@@ -20,6 +24,13 @@ logger = logging.getLogger(__name__)
 # The registry collection holds one record per document; Chroma wants a vector for each, so a constant one.
 _REGISTRY_VECTOR = [1.0]
 SCHEMA_VERSION = 1
+
+
+def bm25_folder(settings: Settings) -> Path:
+    """Where the keyword index is kept: beside the embedded index, or a per-server folder under it."""
+    if settings.chroma_host:
+        return settings.index / f"bm25-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}"
+    return settings.index / "bm25"
 
 
 def make_client(settings: Settings, *, create: bool) -> ClientAPI:
@@ -50,9 +61,17 @@ def make_client(settings: Settings, *, create: bool) -> ClientAPI:
     return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
 
 
+def keyword_text(chunk: Chunk) -> str:
+    """What keyword search matches a chunk on: its identity (title, company, tickers, date, file) and its text."""
+    name = Path(chunk.source).stem.replace("-", " ").replace("_", " ")
+    return " ".join((chunk.title, chunk.company, " ".join(chunk.tickers), chunk.date[:7], name, chunk.section,
+                     chunk.text))
+
+
 def _meta_to_chroma(chunk: Chunk, record_hash: str) -> dict[str, str | int | float | bool]:
     date_int = int(chunk.date.replace("-", "")) if chunk.date else 0
     return {
+        "bm25": " ".join(search_tokens(keyword_text(chunk))),
         "source": chunk.source,
         "title": chunk.title,
         "doc_type": chunk.doc_type,
@@ -270,6 +289,37 @@ class ChunkStore:
                 yield chunk_from_chroma(cid, doc or "", dict(meta or {}))
             offset += len(ids)
 
+    def generation(self) -> str:
+        """A token that changes whenever chunks are written or deleted (by any process sharing the store)."""
+        col = self._existing(self.settings.documents_collection)
+        if col is None:
+            return "empty"
+        return str((col.metadata or {}).get("generation", "0"))
+
+    def _bump_generation(self) -> None:
+        self.documents.modify(metadata={"generation": uuid.uuid4().hex})
+
+    def bm25_rows(self, *, page_size: int = 5000) -> tuple[list[ChunkInfo], list[list[str]]]:
+        """Every chunk's keyword tokens and filter facts, read from the store."""
+        infos: list[ChunkInfo] = []
+        tokens: list[list[str]] = []
+        if self._existing(self.settings.chunks_collection) is None:
+            return infos, tokens
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["metadatas"], limit=page_size, offset=offset)  # type: ignore[list-item]
+            ids = got["ids"]
+            if not ids:
+                break
+            for cid, meta in zip(ids, got["metadatas"] or [], strict=True):
+                m: dict[str, Any] = dict(meta or {})
+                infos.append(ChunkInfo(cid, str(m.get("source", "")), str(m.get("doc_type", "")),
+                                       str(m.get("company", "")), str(m.get("tickers", "")),
+                                       int(m.get("date_int", 0) or 0), str(m.get("language", ""))))
+                tokens.append(str(m.get("bm25", "")).split())
+            offset += len(ids)
+        return infos, tokens
+
     # -- writing -------------------------------------------------------------------------------------------
     def _batch(self) -> int:
         try:
@@ -308,6 +358,7 @@ class ChunkStore:
             documents=[record.meta.title],
             metadatas=[_record_to_chroma(record)],  # type: ignore[list-item]
         )
+        self._bump_generation()
         return len(chunks), len(stale)
 
     def delete_document(self, source: str) -> int:
@@ -318,6 +369,7 @@ class ChunkStore:
         self.documents.delete(ids=[source])
         for i in range(0, len(ids), step):
             self.chunks.delete(ids=ids[i : i + step])
+        self._bump_generation()
         return len(ids)
 
     def reset(self) -> None:

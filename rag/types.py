@@ -104,3 +104,128 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+FigureUnit = Literal["CNY", "USD", "HKD", "EUR", "%", "count", "code", ""]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A quantity found in text.
+
+    ``value`` is the number as written (sign applied, "(370)" -> -370), ``scale`` the multiplier its words give
+    (million 1e6, billion 1e9, 万 1e4, 亿 1e8, 万亿 1e12; 1 when none), so the quantity is ``value * scale``.
+    ``unit`` is the currency, "%", "count" (a bare number or a count of things), "code" (fund/stock code: never
+    compared as a quantity) or "" when unknown. ``decimals`` is how many decimals were written, which sets the
+    precision the figure claims. ``start``/``end`` locate ``text`` in the string it was parsed from.
+    """
+
+    text: str
+    value: float
+    unit: FigureUnit
+    scale: float = 1.0
+    decimals: int = 0
+    start: int = 0
+    end: int = 0
+
+    @property
+    def quantity(self) -> float:
+        return self.value * self.scale
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on what retrieval may return; empty fields restrict nothing."""
+
+    doc_types: tuple[str, ...] = ()
+    companies: tuple[str, ...] = ()  # matched against company and tickers, case-insensitive substring
+    sources: tuple[str, ...] = ()  # matched against the source path or its file name
+    date_from: str = ""  # ISO date, inclusive, on the document's date
+    date_to: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_types or self.companies or self.sources or self.date_from or self.date_to)
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    """A chunk with the scores retrieval gave it (None where that retriever did not find it)."""
+
+    chunk: Chunk
+    dense_distance: float | None = None
+    bm25: float | None = None
+    fused: float = 0.0
+    rerank: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Marker ``[n]`` of an answer: the chunk it points to and the sentence(s) quoted from it."""
+
+    n: int
+    chunk_id: str
+    source: str
+    title: str
+    page: int | None
+    quote: str
+    doc_type: str = "other"
+    date: str = ""
+    section: str = ""
+    chunk_text: str = ""
+
+
+FigureStatus = Literal["verified", "derived", "unverified"]
+
+
+@dataclass(frozen=True)
+class CheckedFigure:
+    """A figure stated in an answer and what the check found: quoted in its cited chunk, computed, or neither."""
+
+    text: str
+    value: float
+    unit: str
+    status: FigureStatus
+    citation: int | None
+    reason: str = ""
+    arithmetic: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``ask`` returns: text with [n] markers, its citations and its checked figures."""
+
+    question: str
+    answer: str
+    citations: tuple[Citation, ...] = ()
+    figures: tuple[CheckedFigure, ...] = ()
+    grounded: bool = False
+    refused: bool = False
+    refusal_reason: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+    backend: str = "extractive"
+    retrieved: tuple[str, ...] = ()  # chunk ids in rank order, for retrieval metrics
+
+    def to_json(self) -> dict[str, object]:
+        """The Answer object of DESIGN.md's JSON contract."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "citations": [
+                {"n": c.n, "source": c.source, "title": c.title, "page": c.page, "chunk_id": c.chunk_id,
+                 "quote": c.quote, "doc_type": c.doc_type, "date": c.date, "section": c.section}
+                for c in self.citations
+            ],
+            "figures": [
+                {"text": f.text, "value": f.value, "unit": f.unit, "status": f.status, "citation": f.citation,
+                 **({"reason": f.reason} if f.reason else {}), **({"arithmetic": f.arithmetic} if f.arithmetic else {})}
+                for f in self.figures
+            ],
+            "grounded": self.grounded,
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "backend": self.backend,
+            "retrieved": list(self.retrieved),
+            **({"error": self.error} if self.error else {}),
+        }

@@ -1,0 +1,113 @@
+"""Command line: python -m rag ask "QUESTION" [--index DIR] [--k N] [--json] [--batch FILE] [filters]."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from rag.config import load_settings
+from rag.errors import SectorChatError
+from rag.types import Answer, Filters
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m rag", description="Ask the sectorchat index.")
+    sub = p.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question (or a batch) with cited, checked figures")
+    ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
+    ask.add_argument("--batch", type=Path, help="file of questions: one per line, or JSONL with 'question' "
+                     "(and optional 'history': [[question, answer], ...]); prints one JSON Answer per line")
+    ask.add_argument("--index", type=Path, help="index folder (default SECTORCHAT_INDEX or ./index)")
+    ask.add_argument("--k", type=int, help="chunks passed to the answer backend (default 5)")
+    ask.add_argument("--json", action="store_true", help="print the Answer object as JSON")
+    ask.add_argument("--llm", help="answer backend (default SECTORCHAT_LLM or 'extractive')")
+    ask.add_argument("--doc-type", action="append", default=[], choices=["news", "filing", "other"])
+    ask.add_argument("--company", action="append", default=[], help="company name or ticker (substring)")
+    ask.add_argument("--source", action="append", default=[], help="document path or file name")
+    ask.add_argument("--from", dest="date_from", default="", help="documents dated on or after YYYY-MM-DD")
+    ask.add_argument("--to", dest="date_to", default="", help="documents dated on or before YYYY-MM-DD")
+    ask.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def format_answer(answer: Answer) -> str:
+    """Plain text: the answer, then the numbered sources with page and quote, then the figure check."""
+    lines = [answer.answer, ""]
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            page = f", page {c.page}" if c.page else ""
+            lines.append(f"  [{c.n}] {c.title} ({Path(c.source).name}{page})")
+            lines.append(f"      \"{c.quote}\"")
+    if answer.figures:
+        lines.append("Figures:")
+        for f in answer.figures:
+            cite = f" [{f.citation}]" if f.citation else ""
+            extra = f" — {f.arithmetic}" if f.arithmetic else (f" — {f.reason}" if f.reason else "")
+            lines.append(f"  {f.status:<10} {f.text}{cite}{extra}")
+    return "\n".join(lines).rstrip()
+
+
+def _read_batch(path: Path) -> list[tuple[str, list[tuple[str, str]], str]]:
+    """(question, history, error) per line of a batch file."""
+    out: list[tuple[str, list[tuple[str, str]], str]] = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                obj: Any = json.loads(line)
+                question = str(obj["question"])
+                history = [(str(q), str(a)) for q, a in obj.get("history", [])]
+                out.append((question, history, ""))
+            except (ValueError, KeyError, TypeError) as exc:
+                out.append((line.strip(), [], f"{path}:{i}: not a JSON object with a 'question' field ({exc})"))
+        else:
+            out.append((line.strip(), [], ""))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.question and not args.batch:
+        print("python -m rag ask: error: give a QUESTION or --batch FILE", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(index=args.index, llm=args.llm, top_k=args.k)
+        from rag.assistant import build_assistant
+
+        assistant = build_assistant(settings)
+        filters = Filters(tuple(args.doc_type), tuple(args.company), tuple(args.source), args.date_from,
+                          args.date_to)
+        if args.batch:
+            if not args.batch.is_file():
+                print(f"error: batch file {args.batch} does not exist", file=sys.stderr)
+                return 2
+            for question, history, error in _read_batch(args.batch):
+                if error:
+                    answer = Answer(question=question, answer=f"Error: {error}", refused=True, error=error)
+                else:
+                    answer = assistant.ask(question, history=history, filters=filters)
+                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            return 0
+        answer = assistant.ask(args.question, filters=filters)
+        if answer.error:
+            print(f"error: {answer.error}", file=sys.stderr)
+            if args.json:
+                print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+            return 2
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2) if args.json else format_answer(answer))
+        return 0
+    except SectorChatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,324 @@
+"""The extractive answerer: picks the source sentences that answer the question and cites each one [n]."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.figures import format_quantity, parse_figures
+from rag.tables import figures_in
+from rag.intent import Intent
+from rag.rerank import has_quantity
+from rag.text import is_header_row, is_table_line, search_tokens, split_sentences
+from rag.types import Chunk, Figure, RetrievedChunk
+
+Similarity = Callable[[str, list[str]], list[float]]
+
+MIN_SCORE = 0.3  # below this the best sentence does not answer the question: refuse
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable piece of a chunk: a sentence, or a table row read with its header."""
+
+    chunk: Chunk
+    rank: int
+    text: str  # what is quoted
+    context: str  # what is matched (a row with its header)
+    figures: tuple[Figure, ...]
+    before: str = ""  # the sentence before it in the chunk (names a deal or company a sentence refers back to)
+
+
+@dataclass(frozen=True)
+class Scored:
+    unit: Unit
+    score: float
+    terms: float
+    sim: float
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer before its figures are checked: text with [n] markers and the chunk each marker cites."""
+
+    text: str
+    cited: tuple[Chunk, ...]  # cited[n-1] is the chunk of marker [n]
+    quotes: tuple[str, ...]
+    refused: bool = False
+    reason: str = ""
+    arithmetic: tuple[tuple[str, str], ...] = ()  # (result text, "a − b = c") of computed figures
+
+
+def units_of(chunk: Chunk, rank: int) -> list[Unit]:
+    """Sentences of a chunk; each row of a table becomes a unit read together with its header line."""
+    out: list[Unit] = []
+    prose: list[str] = []
+    header = ""
+    in_table = False
+
+    def flush() -> None:
+        text = "\n".join(prose)
+        before = ""
+        for a, b in split_sentences(text, 0, len(text)):
+            sentence = " ".join(text[a:b].split())
+            if chunk.section and sentence.startswith(chunk.section + " ") and len(sentence) > len(chunk.section) + 20:
+                sentence = sentence[len(chunk.section) + 1 :]  # the heading line is not part of the sentence
+            out.append(Unit(chunk, rank, sentence, sentence, _figures(sentence), before))
+            before = sentence
+        prose.clear()
+
+    for line in chunk.text.split("\n"):
+        if is_table_line(line):
+            if not in_table:
+                flush()
+                in_table = True
+                if is_header_row(line):
+                    header = line.strip()
+                    continue
+                header = ""
+            row = line.strip()
+            context = f"{header}\n{row}" if header else row
+            out.append(Unit(chunk, rank, context, context, _figures(row)))
+        else:
+            in_table = False
+            prose.append(line)
+    flush()
+    return out
+
+
+def _figures(text: str) -> tuple[Figure, ...]:
+    return tuple(figures_in(text))
+
+
+def _near(unit: Unit) -> str:
+    """What a sentence is about: itself, the sentence before it, its section and its document's identity."""
+    return f"{unit.context} {unit.before} {_haystack(unit.chunk)}"
+
+
+def _period(unit: Unit) -> str:
+    """Where a sentence's period is written: in it (a table row: with its header), else in its document's title."""
+    return period_text(unit.context, unit.chunk.title)
+
+
+def period_text(passage: str, title: str) -> str:
+    """The passage when it names a year; otherwise the title too (a filing's highlights name no year)."""
+    return passage if re.search(r"(?<!\d)(?:19|20)\d{2}(?!\d)", passage) else f"{passage} {title}"
+
+
+def _has_kind(unit: Unit, kind: str | None, *, strict: bool = True) -> bool:
+    """Whether a unit states a figure of the asked kind (codes only when codes are asked for)."""
+    if kind == "code":
+        return any(f.unit == "code" for f in unit.figures)
+    figures = [f for f in unit.figures if f.unit != "code"]
+    if not strict or kind is None:
+        return bool(figures)
+    return any(_kind_ok(f, kind) for f in figures)
+
+
+def _haystack(chunk: Chunk) -> str:
+    return f"{chunk.title} {chunk.company} {' '.join(chunk.tickers)} {Path(chunk.source).stem} {chunk.section}"
+
+
+class ExtractiveAnswerer:
+    """Answers by quoting source sentences, no LLM. See README "How answers are made".
+
+    Args:
+        similarity: sentence similarity to the question (the embedding model), used with word overlap so
+            that a question in one language can match a passage in another when the model allows.
+        max_sentences: most sentences quoted.
+    """
+
+    name = "extractive"
+
+    def __init__(self, similarity: Similarity | None = None, *, max_sentences: int = 2) -> None:
+        self.similarity = similarity
+        self.max_sentences = max_sentences
+
+    def draft(self, intent: Intent, ranked: Sequence[RetrievedChunk]) -> Draft:
+        if not ranked:
+            return _refusal("no passage in the corpus matches the question")
+        units = [u for r, rc in enumerate(ranked) for u in units_of(rc.chunk, r)]
+        if not units:
+            return _refusal("the passages found hold no text")
+        missing = [e for e in intent.entities if not any(e.lower() in _near(u).lower() for u in units)]
+        if missing:
+            return _refusal(f"no passage found mentions {', '.join(missing)}")
+        if intent.years and not any(y in _period(u) for u in units for y in intent.years):
+            return _refusal(f"no passage found is about {' or '.join(intent.years)}")
+        scored = self._score(intent, units)
+        eligible = [s for s in scored if self._eligible(intent, s.unit)]
+        if not eligible:
+            what = "a figure of that kind" if intent.wants_figure else "an answer"
+            return _refusal(f"no passage found states {what} for the question's company and period")
+        eligible.sort(key=lambda s: s.score, reverse=True)
+        if eligible[0].score < MIN_SCORE:
+            return _refusal("the closest passages do not answer the question")
+        if intent.comparison and len(intent.years) >= 2:
+            compared = self._compare(intent, eligible)
+            if compared is not None:
+                return compared
+        chosen = self._choose(intent, eligible)
+        return _compose([(s.unit, "") for s in chosen])
+
+    # -- scoring ------------------------------------------------------------------------------------------------
+    def _score(self, intent: Intent, units: list[Unit]) -> list[Scored]:
+        terms = set(intent.terms)
+        sims = self.similarity(intent.question, [u.context for u in units]) if self.similarity else [0.0] * len(units)
+        out = []
+        for u, sim in zip(units, sims, strict=True):
+            tokens = set(search_tokens(f"{u.context} {u.chunk.section}"))
+            near = set(search_tokens(u.before)) - tokens
+            share = (len(terms & tokens) + 0.5 * len(terms & near)) / len(terms) if terms else 0.0
+            kind = 0.25 if intent.wants_figure and _has_kind(u, intent.quantity) else 0.0
+            score = 0.6 * share + 0.6 * max(sim, 0.0) + kind + 0.05 / (1 + u.rank)
+            out.append(Scored(u, score, share, sim))
+        return out
+
+    def _eligible(self, intent: Intent, unit: Unit) -> bool:
+        if intent.wants_figure and not _has_kind(unit, intent.quantity, strict=False):
+            return False
+        if intent.years and not any(y in _period(unit) for y in intent.years):
+            return False
+        near = _near(unit).lower()
+        return all(e.lower() in near for e in intent.entities) and all(d.lower() in near for d in intent.dates)
+
+    def _choose(self, intent: Intent, eligible: list[Scored]) -> list[Scored]:
+        best = eligible[0]
+        chosen = [best]
+        years_left = {y for y in intent.years if y not in _period(best.unit)}
+        for s in eligible[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if s.unit.text in {c.unit.text for c in chosen}:
+                continue
+            covers = years_left and any(y in _period(s.unit) for y in years_left)
+            if covers or (s.score >= 0.85 * best.score and s.terms >= best.terms * 0.9 and not intent.years):
+                chosen.append(s)
+                years_left -= {y for y in years_left if y in _period(s.unit)}
+        return chosen
+
+    # -- comparisons --------------------------------------------------------------------------------------------
+    def _compare(self, intent: Intent, eligible: list[Scored]) -> Draft | None:
+        """Two figures of the same kind for two years: state the difference (and growth) with the arithmetic."""
+        y_new, y_old = sorted(intent.years[:2], reverse=True)
+        picks: dict[str, tuple[Unit, Figure]] = {}
+        for year in (y_new, y_old):
+            best: tuple[float, Unit, Figure] | None = None
+            for s in eligible:
+                if year not in s.unit.context:
+                    continue
+                for f, label in labelled_figures(s.unit.text):
+                    if not _kind_ok(f, intent.quantity) or not _figure_in_year(s.unit.text, f, year, intent.years):
+                        continue
+                    overlap = len(set(intent.terms) & set(search_tokens(label))) / max(len(intent.terms), 1)
+                    value = s.score + overlap
+                    if best is None or value > best[0]:
+                        best = (value, s.unit, f)
+            if best is None:
+                return None
+            picks[year] = (best[1], best[2])
+        (u_new, f_new), (u_old, f_old) = picks[y_new], picks[y_old]
+        if f_new.unit != f_old.unit and not ({f_new.unit, f_old.unit} <= {"count", ""}):
+            return None
+        diff = f_new.quantity - f_old.quantity
+        unit = f_new.unit or "count"
+        sign = "more" if diff >= 0 else ("fewer" if unit in ("count", "") else "less")
+        diff_text = format_quantity(abs(diff), unit)
+        arith = f"{f_new.text} − {f_old.text} = {diff_text}"
+        noun = _noun_after(u_new.text, f_new) if unit in ("count", "") else ""
+        lead = f"{diff_text} {sign}{' ' + noun if noun else ''} in {y_new} than in {y_old}: {arith}"
+        arithmetic = [(diff_text, arith)]
+        if re.search(r"grow|growth|increase|rise|rose|percent|%|增长|增速", intent.question, re.IGNORECASE) and f_old.quantity:
+            pct = diff / abs(f_old.quantity) * 100
+            pct_text = format_quantity(round(pct, 1), "%")
+            pct_arith = f"({f_new.text} − {f_old.text}) / {f_old.text} = {pct_text}"
+            lead += f", a change of {pct_text}"
+            arithmetic.append((pct_text, pct_arith))
+        return _compose([(u_new, ""), (u_old, "")], lead=lead, arithmetic=arithmetic)
+
+
+def labelled_figures(sentence: str) -> list[tuple[Figure, str]]:
+    """Each figure of a sentence with the words that say what it measures.
+
+    "..., with the number of deals, total value, and upfront payments rising to 157 deals, $135.655 billion, and
+    $7 billion, respectively" pairs each figure with its list item; otherwise a figure's label is its clause.
+    """
+    figures = [f for f in parse_figures(sentence) if f.unit != "code"]
+    out: list[tuple[Figure, str]] = []
+    resp = re.search(r"\brespectively\b|分别", sentence)
+    if resp and len(figures) >= 2:
+        listed = [f for f in figures if f.end <= resp.start()]
+        # the list of figures just before "respectively"
+        tail = listed[-len(listed):]
+        before = sentence[: tail[0].start]
+        names = [p for p in re.split(r",\s*(?:and\s+)?|\s+and\s+|、|，|和", before) if p.strip()]
+        if len(names) >= len(tail):
+            for f, name in zip(tail, names[-len(tail):], strict=True):
+                out.append((f, name + " " + f.text))
+            rest = [f for f in figures if f not in tail]
+            return out + [(f, _clause(sentence, f)) for f in rest]
+    return [(f, _clause(sentence, f)) for f in figures]
+
+
+def _clause(sentence: str, f: Figure) -> str:
+    start = max(sentence.rfind(sep, 0, f.start) for sep in (",", ";", "，", "；", "。"))
+    ends = [i for i in (sentence.find(sep, f.end) for sep in (",", ";", "，", "；", "。")) if i >= 0]
+    return sentence[start + 1 : min(ends) if ends else len(sentence)]
+
+
+def _noun_after(sentence: str, f: Figure) -> str:
+    """The word that counts a figure in its sentence: "157 deals" -> "deals"."""
+    m = re.match(r"\s*([A-Za-z][A-Za-z-]+|[\u4e00-\u9fff])", sentence[f.end :])
+    return m.group(1) if m and m.group(1).lower() not in {"in", "and", "of", "to", "from", "for"} else ""
+
+
+def _kind_ok(f: Figure, kind: str | None) -> bool:
+    if kind == "percent":
+        return f.unit == "%"
+    if kind == "count":
+        return f.unit in ("count", "")
+    if kind == "currency":
+        return f.unit in ("CNY", "USD", "HKD", "EUR")
+    if kind == "code":
+        return f.unit == "code"
+    return f.unit != "code"
+
+
+def _figure_in_year(sentence: str, f: Figure, year: str, years: Sequence[str]) -> bool:
+    """Whether a figure belongs to ``year``: the nearest asked year mentioned before or in its clause."""
+    clause = _clause(sentence, f)
+    in_clause = [y for y in years if y in clause]
+    if in_clause:
+        return year in in_clause
+    before = sentence[: f.start]
+    last = max(((before.rfind(y), y) for y in years), default=(-1, ""))
+    return last[1] == year if last[0] >= 0 else year in sentence
+
+
+def _compose(parts: list[tuple[Unit, str]], *, lead: str = "", arithmetic: Sequence[tuple[str, str]] = ()) -> Draft:
+    cited: list[Chunk] = []
+    quotes: list[str] = []
+    sentences: list[str] = []
+    markers: list[int] = []
+    for unit, _ in parts:
+        if unit.chunk.id in [c.id for c in cited]:
+            n = [c.id for c in cited].index(unit.chunk.id) + 1
+            quotes[n - 1] = quotes[n - 1] if unit.text in quotes[n - 1] else f"{quotes[n - 1]} {unit.text}"
+        else:
+            cited.append(unit.chunk)
+            quotes.append(unit.text)
+            n = len(cited)
+        markers.append(n)
+        if unit.text not in sentences:
+            sentences.append(f"{unit.text} [{n}]")
+    text = " ".join(sentences)
+    if lead:
+        refs = "".join(f"[{n}]" for n in dict.fromkeys(markers))
+        text = f"{lead} {refs}.\n{text}"
+    return Draft(text, tuple(cited), tuple(quotes), arithmetic=tuple(arithmetic))
+
+
+def _refusal(reason: str) -> Draft:
+    return Draft(f"The corpus does not answer this: {reason}.", (), (), refused=True, reason=reason)

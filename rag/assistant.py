@@ -1,0 +1,146 @@
+"""The assistant: question (+ history, filters) -> retrieval -> answer backend -> figure check -> Answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from rag.answer import Draft, ExtractiveAnswerer
+from rag.bm25 import BM25Cache
+from rag.config import Settings
+from rag.embeddings import Embedder, make_embedder
+from rag.errors import SectorChatError
+from rag.intent import analyze, split_filters
+from rag.rerank import FeatureReranker, NoReranker
+from rag.retrieve import Reranker, Retriever
+from rag.store import ChunkStore, bm25_folder
+from rag.text import search_tokens
+from rag.types import Answer, Citation, Filters, RetrievedChunk
+from rag.verify import check_figures
+
+logger = logging.getLogger(__name__)
+
+Turn = tuple[str, str]  # (user message, assistant answer)
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|what about|how about|and what about|what of|also|then|same for|那|那么|还有|以及)\b|[呢]\s*[?？]?\s*$|"
+    r"\b(its|their|it|they|that|this|those|these|the same)\b|其|该|它|他们",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+def rewrite_follow_up(question: str, history: Sequence[Turn]) -> str:
+    """Make a follow-up stand alone, using the previous user question.
+
+    "and in 2024?" after "How many deals were signed in 2025?" becomes "How many deals were signed in 2024?";
+    "what about its upfront payment?" after a question on the PD-1/VEGF deal's milestones keeps the deal's
+    words ("what about its upfront payment? (PD-1/VEGF bispecific deal)").
+    """
+    previous = next((q for q, _ in reversed(history) if q.strip()), "")
+    if not previous or not _FOLLOW_UP.search(question) and len(search_tokens(question)) > 4:
+        return question
+    new_years = _YEAR.findall(question)
+    old_years = _YEAR.findall(previous)
+    rest = re.sub(r"^\s*(and|what about|how about|and what about|what of|also|then|same for|那|那么|还有|以及)\s*",
+                  "", question, flags=re.IGNORECASE)
+    rest_tokens = [t for t in search_tokens(rest) if not _YEAR.fullmatch(t)]
+    if new_years and old_years and not rest_tokens:
+        rewritten = previous
+        for old, new in zip(old_years, new_years, strict=False):
+            rewritten = rewritten.replace(old, new)
+        return rewritten
+    analysis = analyze(previous)
+    keep = [w for w in re.findall(r"[A-Za-z][\w/&.-]*|[\u4e00-\u9fff]+", previous)
+            if w.lower() in {t for t in search_tokens(previous)} or w in analysis.entities]
+    keep = [w for w in keep if w.lower() not in {t.lower() for t in search_tokens(rest)}]
+    context = " ".join(dict.fromkeys(keep + list(analysis.dates) + ([] if new_years else list(old_years))))
+    return f"{question.strip()} ({context})" if context else question
+
+
+class Assistant:
+    """Answers questions over one index. Build it with ``build_assistant(settings)``."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore,
+                 retriever: Retriever, answerer: ExtractiveAnswerer) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.retriever = retriever
+        self.answerer = answerer
+
+    def ask(self, question: str, *, history: Sequence[Turn] = (), filters: Filters | None = None,
+            k: int | None = None) -> Answer:
+        """Answer one question; errors of the index or store become an Answer with ``error`` set."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        try:
+            text, inline = split_filters(question)
+            merged = _merge_filters(filters or Filters(), inline)
+            standalone = rewrite_follow_up(text, history)
+            intent = analyze(standalone)
+            ranked = self.retriever.retrieve(intent, k=k or self.settings.top_k, filters=merged, timings=timings)
+            t1 = time.perf_counter()
+            draft = self.answerer.draft(intent, ranked)
+            timings["answer"] = (time.perf_counter() - t1) * 1000
+            answer = self._finish(question, intent, draft, ranked)
+        except SectorChatError as exc:
+            answer = Answer(question=question, answer=f"Error: {exc}", refused=True, refusal_reason=str(exc),
+                            error=str(exc))
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        return replace(answer, timings_ms=timings)
+
+    def stream(self, question: str, **kwargs: object) -> Iterator[str | Answer]:
+        """Yield the answer text piece by piece, then the final Answer (the same object ``ask`` returns)."""
+        answer = self.ask(question, **kwargs)  # type: ignore[arg-type]
+        for piece in re.findall(r"\S+\s*", answer.answer):
+            yield piece
+        yield answer
+
+    def _finish(self, question: str, intent: object, draft: Draft, ranked: Sequence[RetrievedChunk]) -> Answer:
+        citations = tuple(
+            Citation(n=i + 1, chunk_id=c.id, source=c.source, title=c.title, page=c.page, quote=draft.quotes[i],
+                     doc_type=c.doc_type, date=c.date, section=c.section, chunk_text=c.text)
+            for i, c in enumerate(draft.cited)
+        )
+        figures = tuple(check_figures(draft.text, draft.cited, intent, derived=draft.arithmetic))  # type: ignore[arg-type]
+        grounded = (not draft.refused and bool(citations)
+                    and all(f.status in ("verified", "derived") for f in figures))
+        return Answer(question=question, answer=draft.text, citations=citations, figures=figures,
+                      grounded=grounded, refused=draft.refused, refusal_reason=draft.reason,
+                      backend=self.answerer.name, retrieved=tuple(rc.chunk.id for rc in ranked))
+
+
+def _merge_filters(a: Filters, b: Filters) -> Filters:
+    return Filters(
+        doc_types=a.doc_types + b.doc_types,
+        companies=a.companies + b.companies,
+        sources=a.sources + b.sources,
+        date_from=b.date_from or a.date_from,
+        date_to=b.date_to or a.date_to,
+    )
+
+
+def build_assistant(settings: Settings, *, embedder: Embedder | None = None) -> Assistant:
+    """Assemble the real parts named by the settings (the one place where that happens)."""
+    embedder = embedder or make_embedder(settings)
+    store = ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension, create=False)
+    reranker: Reranker = FeatureReranker() if settings.reranker == "features" else NoReranker()
+    if settings.reranker.startswith("cross-encoder:"):
+        from rag.rerank import CrossEncoderReranker
+
+        reranker = CrossEncoderReranker(settings.reranker.split(":", 1)[1])
+    retriever = Retriever(store, embedder, BM25Cache(bm25_folder(settings)), reranker)
+
+    def similarity(question: str, texts: list[str]) -> list[float]:
+        if not texts:
+            return []
+        vectors = np.asarray(embedder.embed_documents([question, *texts]), dtype=np.float32)
+        return [float(x) for x in vectors[1:] @ vectors[0]]
+
+    return Assistant(settings, embedder, store, retriever, ExtractiveAnswerer(similarity))

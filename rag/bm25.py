@@ -1,0 +1,131 @@
+"""Keyword search over the chunks with BM25 (bm25s), Chinese-aware tokens, persisted beside the index."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+_FILE = "chunks.json"
+
+
+@dataclass(frozen=True)
+class ChunkInfo:
+    """What BM25 keeps of a chunk besides its tokens: enough to apply filters without asking Chroma."""
+
+    id: str
+    source: str
+    doc_type: str
+    company: str
+    tickers: str
+    date_int: int
+    language: str
+
+
+class BM25Index:
+    """A BM25 index over chunk tokens; ``generation`` names the store state it was built from."""
+
+    def __init__(self, infos: Sequence[ChunkInfo], tokens: Sequence[Sequence[str]], generation: str) -> None:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import and logs every build
+        self.infos = list(infos)
+        self.generation = generation
+        self._vocab: set[str] = {t for toks in tokens for t in toks}
+        self._model: Any = None
+        if self.infos:
+            model = bm25s.BM25()
+            # An empty token list would make bm25s drop the row; a placeholder keeps rows aligned with ids.
+            model.index([list(t) or ["\x00"] for t in tokens], show_progress=False)
+            self._model = model
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+    def search(self, tokens: Sequence[str], *, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The best ``k`` chunks (positions in ``infos``) with their scores; ``mask`` (0/1 per chunk) filters."""
+        query = [t for t in tokens if t in self._vocab]
+        if self._model is None or not query:
+            return []
+        k = min(k, len(self.infos))
+        docs, scores = self._model.retrieve(
+            [query], k=k, show_progress=False, weight_mask=mask, n_threads=0, return_as="tuple"
+        )
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    # -- persistence ------------------------------------------------------------------------------------------
+    def save(self, folder: Path, tokens: Sequence[Sequence[str]]) -> None:
+        """Write the tokens and chunk facts (the index is rebuilt from them on load, which takes little time)."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        payload = {
+            "generation": self.generation,
+            "chunks": [[i.id, i.source, i.doc_type, i.company, i.tickers, i.date_int, i.language] for i in self.infos],
+            "tokens": [list(t) for t in tokens],
+        }
+        (tmp / _FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        # Swap in whole, so a reader never sees half an index.
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> tuple[BM25Index, list[list[str]]] | None:
+        path = folder / _FILE
+        if not path.is_file():
+            return None
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            infos = [ChunkInfo(*row) for row in payload["chunks"]]
+            tokens = payload["tokens"]
+            return cls(infos, tokens, str(payload["generation"])), tokens
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("Keyword index at %s is unreadable (%s); it will be rebuilt", folder, exc)
+            return None
+
+
+class BM25Cache:
+    """Keeps one BM25 index in step with the store: rebuilt when the store's generation changes.
+
+    The tokens of each chunk are stored in Chroma with the chunk (metadata ``bm25``), so any process, also one
+    sharing a Chroma server, rebuilds the same index from the store alone.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._index: BM25Index | None = None
+        self._lock = threading.Lock()
+
+    def get(self, store: Any) -> BM25Index:
+        generation = store.generation()
+        with self._lock:
+            if self._index is not None and self._index.generation == generation:
+                return self._index
+            if self.folder is not None:
+                loaded = BM25Index.load(self.folder)
+                if loaded is not None and loaded[0].generation == generation:
+                    self._index = loaded[0]
+                    return self._index
+            infos, tokens = store.bm25_rows()
+            index = BM25Index(infos, tokens, generation)
+            logger.info("Built the keyword index over %d chunks", len(infos))
+            if self.folder is not None:
+                try:
+                    index.save(self.folder, tokens)
+                except OSError as exc:
+                    logger.warning("Could not save the keyword index to %s: %s", self.folder, exc)
+            self._index = index
+            return index

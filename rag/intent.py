@@ -1,0 +1,131 @@
+"""What a question asks for: years, entities, the kind of quantity, content terms, comparison, explicit filters."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.text import search_tokens
+from rag.types import Filters
+
+_DATE = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2}\b|"
+    r"\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
+    r"\d{1,2}月\d{1,2}日"
+)
+_YEAR = re.compile(r"(?<![\d.,])((?:19|20)\d{2})(?![\d.,%])")
+_ZH_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+# Words that are capitalised in questions but name no particular company or product.
+_GENERIC = frozenset(
+    "what which who how when where why did does do is are was were the a an in on of for and or to by from with "
+    "china chinese hong kong us u.s. usa american asia asia-pacific pacific europe european english rmb usd hkd cny "
+    "etf etfs cxo bd a-share a-shares h-share fy q1 q2 q3 q4 h1 h2 january february march april may june july "
+    "august september october november december tell give list compare show summarize summarise please i "
+    "ceo cfo r&d ai nmpa fda".split()
+)
+_CURRENCY_WORDS = re.compile(
+    r"how much|worth|value|valued|revenue|revenues|sales|profit|loss|income|upfront|milestone|payment|payments|"
+    r"cash|expense|expenses|cost|costs|price|funding|raised|金额|收入|营收|利润|亏损|首付款|里程碑|总额|价值|多少钱|费用|现金",
+    re.IGNORECASE,
+)
+_COUNT_WORDS = re.compile(r"how many|number of|count|多少笔|多少家|几家|几笔|多少个|数量|多少项", re.IGNORECASE)
+_PERCENT_WORDS = re.compile(
+    r"percent|percentage|%|growth rate|grew by|increase of|rate|margin|share of|year-on-year|yoy|同比|增长率|增速|占比|百分",
+    re.IGNORECASE,
+)
+_COMPARE_WORDS = re.compile(
+    r"\bmore\b|\bless\b|\bfewer\b|difference|differ|compare|compared|\bvs\.?\b|versus|"
+    r"\bgrow|\bgrew\b|growth|increase|\brise\b|\brose\b|\bchange|\bdecline|\bfell\b|\bfall\b|"
+    r"ratio|times as|\bshare of\b|"
+    r"多了|少了|相比|比较|差额|增加了多少|增长了多少|倍",
+    re.IGNORECASE,
+)
+_FILTER = re.compile(r"\b(type|doc_type|company|ticker|source|from|to|since|until|year):(\"[^\"]+\"|\S+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A question taken apart for retrieval and answering."""
+
+    question: str  # without the inline filters
+    years: tuple[str, ...]
+    dates: tuple[str, ...]  # "January 12": a day that names an event, to be found near the figure
+    entities: tuple[str, ...]
+    quantity: str | None  # "currency" | "count" | "percent" | None
+    terms: tuple[str, ...]
+    comparison: bool
+    wants_figure: bool
+
+
+def analyze(question: str) -> Intent:
+    """Take a question apart: the years and names it anchors on, and what kind of figure it wants."""
+    years = tuple(dict.fromkeys(_YEAR.findall(question) + _ZH_YEAR.findall(question)))
+    entities = []
+    undated = _DATE.sub(" ", question)
+    for m in re.finditer(r"(?<![\w])([A-Z][A-Za-z0-9&.\-]*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&\-]*)*)", undated):
+        words = [w for w in m.group(1).split() if w.lower().strip(".") not in _GENERIC]
+        if m.start() == 0 and words and words[0] == m.group(1).split()[0] and len(m.group(1).split()) == 1:
+            continue  # the question's first word is capitalised anyway
+        for w in words:
+            w = w.strip(".")
+            if len(w) > 1 and not w.isdigit() and w.lower() not in _GENERIC and not re.fullmatch(r"[A-Z]{1,3}-?\d+.*", w):
+                entities.append(w)
+    quantity = None
+    if re.search(r"\bcodes?\b|\btickers?\b|代码", question, re.IGNORECASE):
+        quantity = "code"
+    elif _PERCENT_WORDS.search(question):
+        quantity = "percent"
+    if quantity == "code":
+        pass
+    elif _COUNT_WORDS.search(question):
+        quantity = "count"
+    elif _CURRENCY_WORDS.search(question) and not (quantity == "percent" and re.search(r"growth|rate|%|同比", question)):
+        quantity = "currency"
+    wants = quantity is not None or bool(re.search(r"\bwhat (was|were|is|are)\b|多少|几", question, re.IGNORECASE))
+    terms = tuple(t for t in dict.fromkeys(search_tokens(question)) if t not in years)
+    return Intent(
+        question=question,
+        years=years,
+        dates=tuple(dict.fromkeys(_DATE.findall(question))),
+        entities=tuple(dict.fromkeys(entities)),
+        quantity=quantity,
+        terms=terms,
+        comparison=bool(_COMPARE_WORDS.search(question)) and (len(years) >= 2 or bool(re.search(r"ratio|share", question))),
+        wants_figure=wants,
+    )
+
+
+def split_filters(question: str) -> tuple[str, Filters]:
+    """Pull inline filters out of a chat message: ``type:filing company:Hengrui source:x.pdf from:2025-01-01``.
+
+    ``year:2025`` is short for ``from:2025-01-01 to:2025-12-31``; ``since:`` = ``from:``, ``until:`` = ``to:``.
+    """
+    doc_types: list[str] = []
+    companies: list[str] = []
+    sources: list[str] = []
+    date_from = date_to = ""
+    for m in _FILTER.finditer(question):
+        key, value = m.group(1).lower(), m.group(2).strip('"')
+        if key in ("type", "doc_type"):
+            doc_types.append(value.lower())
+        elif key in ("company", "ticker"):
+            companies.append(value)
+        elif key == "source":
+            sources.append(value)
+        elif key in ("from", "since"):
+            date_from = _iso(value, start=True)
+        elif key in ("to", "until"):
+            date_to = _iso(value, start=False)
+        elif key == "year":
+            date_from, date_to = f"{value[:4]}-01-01", f"{value[:4]}-12-31"
+    rest = " ".join(_FILTER.sub(" ", question).split())
+    return rest, Filters(tuple(doc_types), tuple(companies), tuple(sources), date_from, date_to)
+
+
+def _iso(value: str, *, start: bool) -> str:
+    parts = value.replace("/", "-").split("-")
+    if len(parts) == 1:
+        return f"{parts[0]}-01-01" if start else f"{parts[0]}-12-31"
+    if len(parts) == 2:
+        return f"{parts[0]}-{int(parts[1]):02d}-01" if start else f"{parts[0]}-{int(parts[1]):02d}-31"
+    return f"{parts[0]}-{int(parts[1]):02d}-{int(parts[2]):02d}"

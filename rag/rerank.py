@@ -1,0 +1,104 @@
+"""Reranking of fused candidates by what the question gives away: years, names, kind of figure, its words."""
+
+from __future__ import annotations
+
+import logging
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from rag.figures import parse_figures
+from rag.intent import Intent
+from rag.text import search_tokens
+from rag.types import RetrievedChunk
+
+logger = logging.getLogger(__name__)
+
+# Weights of the feature reranker; chosen on the bundled eval suite (see README "Retrieval").
+W_FUSED = 1.0
+W_TERMS = 0.8
+W_YEAR = 0.5
+W_ENTITY = 0.6
+W_QUANTITY = 0.3
+
+
+def chunk_haystack(rc: RetrievedChunk) -> str:
+    c = rc.chunk
+    return f"{c.title} {c.company} {' '.join(c.tickers)} {Path(c.source).stem} {c.section} {c.text}"
+
+
+def has_quantity(text: str, kind: str | None) -> bool:
+    """Whether the text states a figure of the kind a question asks for."""
+    figures = [f for f in parse_figures(text) if f.unit != "code"]
+    if kind is None:
+        return bool(figures)
+    if kind == "percent":
+        return any(f.unit == "%" for f in figures)
+    if kind == "count":
+        return any(f.unit in ("count", "") for f in figures)
+    return any(f.unit in ("CNY", "USD", "HKD", "EUR") or f.scale > 1 for f in figures)
+
+
+class FeatureReranker:
+    """The default reranker: fused rank plus features of the question found in each candidate.
+
+    Score = W_FUSED * fused/max(fused) + W_TERMS * share of question terms in the chunk + W_YEAR * share of asked
+    years in its text + W_ENTITY * share of named entities in it (text, title, company, file name) +
+    W_QUANTITY * (it states a figure of the asked kind).
+    """
+
+    name = "features"
+
+    def rerank(self, intent: Intent, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
+        if not candidates:
+            return []
+        top = max(c.fused for c in candidates) or 1.0
+        terms = set(intent.terms)
+        out = []
+        for rc in candidates:
+            hay = chunk_haystack(rc)
+            tokens = set(search_tokens(hay))
+            f_terms = len(terms & tokens) / len(terms) if terms else 0.0
+            f_year = (sum(1 for y in intent.years if y in rc.chunk.text) / len(intent.years)) if intent.years else 0.0
+            low = hay.lower()
+            f_entity = (
+                sum(1 for e in intent.entities if e.lower() in low) / len(intent.entities) if intent.entities else 0.0
+            )
+            f_qty = 1.0 if intent.wants_figure and has_quantity(rc.chunk.text, intent.quantity) else 0.0
+            score = (W_FUSED * rc.fused / top + W_TERMS * f_terms + W_YEAR * f_year + W_ENTITY * f_entity
+                     + W_QUANTITY * f_qty)
+            out.append(replace(rc, rerank=round(score, 6)))
+        out.sort(key=lambda r: r.rerank, reverse=True)
+        return out
+
+
+class NoReranker:
+    """Keeps the fused order (for comparison in the evals)."""
+
+    name = "none"
+
+    def rerank(self, intent: Intent, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
+        return [replace(rc, rerank=rc.fused) for rc in candidates]
+
+
+class CrossEncoderReranker:
+    """A sentence-transformers cross-encoder from a local folder (for users who have one; none ships here)."""
+
+    name = "cross-encoder"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._model = None
+
+    def rerank(self, intent: Intent, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
+        if self._model is None:
+            from sentence_transformers import CrossEncoder
+
+            self._model = CrossEncoder(self.path, device="cpu", local_files_only=True)  # type: ignore[assignment]
+        scores = self._model.predict([(intent.question, rc.chunk.text) for rc in candidates])  # type: ignore[attr-defined]
+        out = [replace(rc, rerank=float(s)) for rc, s in zip(candidates, scores, strict=True)]
+        out.sort(key=lambda r: r.rerank, reverse=True)
+        return out
+
+

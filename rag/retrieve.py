@@ -1,0 +1,134 @@
+"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank, filtered, then reranked."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from rag.bm25 import BM25Cache, BM25Index, ChunkInfo
+from rag.intent import Intent
+from rag.store import ChunkStore, chunk_from_chroma
+from rag.text import search_tokens
+from rag.types import Filters, RetrievedChunk
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60
+
+
+class Reranker(Protocol):
+    name: str
+
+    def rerank(self, intent: Intent, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]: ...
+
+
+class QueryEmbedder(Protocol):
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+def _matches(info: ChunkInfo, filters: Filters) -> bool:
+    if filters.doc_types and info.doc_type not in filters.doc_types:
+        return False
+    if filters.companies:
+        hay = f"{info.company},{info.tickers}".lower()
+        if not any(c.lower() in hay for c in filters.companies):
+            return False
+    if filters.sources:
+        name = Path(info.source).name
+        if not any(s == info.source or s == name or s in info.source for s in filters.sources):
+            return False
+    if filters.date_from and info.date_int < int(filters.date_from.replace("-", "")):
+        return False
+    return not (filters.date_to and (not info.date_int or info.date_int > int(filters.date_to.replace("-", ""))))
+
+
+class Retriever:
+    """Finds the chunks for a question.
+
+    Args:
+        store: the chunk store.
+        embedder: embeds the query (the index's model).
+        bm25: the keyword index cache kept in step with the store.
+        reranker: orders the fused candidates.
+        candidates: how many each retriever contributes before fusion.
+    """
+
+    def __init__(self, store: ChunkStore, embedder: QueryEmbedder, bm25: BM25Cache, reranker: Reranker, *,
+                 candidates: int = 30) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.bm25 = bm25
+        self.reranker = reranker
+        self.candidates = candidates
+
+    def retrieve(self, intent: Intent, *, k: int, filters: Filters = Filters(),
+                 timings: dict[str, float] | None = None) -> list[RetrievedChunk]:
+        """The ``k`` best chunks for the question, best first."""
+        t0 = time.perf_counter()
+        index = self.bm25.get(self.store)
+        allowed: np.ndarray | None = None
+        allowed_ids: list[str] | None = None
+        if filters:
+            allowed = np.array([1.0 if _matches(i, filters) else 0.0 for i in index.infos], dtype=np.float32)
+            allowed_ids = [i.id for i, ok in zip(index.infos, allowed, strict=True) if ok]
+            if not allowed_ids:
+                return []
+        dense = self._dense(intent.question, allowed_ids)
+        sparse = self._sparse(index, intent, allowed)
+        t1 = time.perf_counter()
+        fused = self._fuse(dense, sparse, index)
+        ranked = self.reranker.rerank(intent, fused)[:k]
+        t2 = time.perf_counter()
+        if timings is not None:
+            timings["retrieve"] = (t1 - t0) * 1000
+            timings["rerank"] = (t2 - t1) * 1000
+        return ranked
+
+    def _dense(self, question: str, allowed_ids: list[str] | None) -> list[tuple[str, float, str, dict[str, Any]]]:
+        n = min(self.candidates, self.store.count())
+        if n == 0:
+            return []
+        vector = self.embedder.embed_query(question)
+        kwargs: dict[str, Any] = {}
+        if allowed_ids is not None:
+            kwargs["ids"] = allowed_ids
+            n = min(n, len(allowed_ids))
+        got = self.store.chunks.query(
+            query_embeddings=[vector],  # type: ignore[arg-type]
+            n_results=n, include=["documents", "metadatas", "distances"], **kwargs
+        )
+        ids = got["ids"][0]
+        docs = (got["documents"] or [[]])[0]
+        metas = (got["metadatas"] or [[]])[0]
+        dists = (got["distances"] or [[]])[0]
+        return [(i, float(d), doc or "", dict(m or {})) for i, d, doc, m in zip(ids, dists, docs, metas, strict=True)]
+
+    def _sparse(self, index: BM25Index, intent: Intent, mask: np.ndarray | None) -> list[tuple[str, float]]:
+        tokens = list(dict.fromkeys(search_tokens(intent.question)))
+        hits = index.search(tokens, k=self.candidates, mask=mask)
+        return [(index.infos[pos].id, score) for pos, score in hits]
+
+    def _fuse(self, dense: list[tuple[str, float, str, dict[str, Any]]], sparse: list[tuple[str, float]],
+              index: BM25Index) -> list[RetrievedChunk]:
+        scores: dict[str, float] = {}
+        for rank, (cid, *_rest) in enumerate(dense):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, (cid, _s) in enumerate(sparse):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        chunks = {cid: chunk_from_chroma(cid, doc, meta) for cid, _d, doc, meta in dense}
+        missing = [cid for cid in scores if cid not in chunks]
+        for chunk in self.store.get_chunks(missing):
+            chunks[chunk.id] = chunk
+        dist = {cid: d for cid, d, _doc, _m in dense}
+        bm = dict(sparse)
+        out = [
+            RetrievedChunk(chunks[cid], dense_distance=dist.get(cid), bm25=bm.get(cid), fused=score)
+            for cid, score in scores.items() if cid in chunks
+        ]
+        out.sort(key=lambda r: r.fused, reverse=True)
+        return out

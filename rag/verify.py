@@ -1,0 +1,122 @@
+"""The figure check: every number an answer states must be in the chunk it cites, for the asked company and period."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.figures import parse_figures, same_quantity
+from rag.tables import figures_in
+from rag.answer import period_text
+from rag.intent import Intent
+from rag.text import split_sentences
+from rag.types import CheckedFigure, Chunk, Figure
+
+_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
+_ONE = re.compile(r"\[(\d+)\]")
+
+
+def answer_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """The answer cut after each group of markers: each piece (markers blanked out) with the numbers it cites.
+
+    "A was 94 [1]. B was 157 [2][3]." gives ("A was 94    .", (1,)) and (" B was 157       .", (2, 3)); text after
+    the last marker is a piece that cites nothing.
+    """
+    out: list[tuple[str, tuple[int, ...]]] = []
+    pos = 0
+    for m in _MARKERS.finditer(text):
+        piece = text[pos : m.end()]
+        refs = tuple(int(n) for n in _ONE.findall(m.group()))
+        out.append((_ONE.sub(lambda x: " " * len(x.group()), piece), refs))
+        pos = m.end()
+    if text[pos:].strip():
+        out.append((text[pos:], ()))
+    return out
+
+
+def check_figures(
+    text: str,
+    cited: Sequence[Chunk],
+    intent: Intent,
+    *,
+    derived: Sequence[tuple[str, str]] = (),
+) -> list[CheckedFigure]:
+    """Check each figure of an answer against the chunks its sentence cites.
+
+    A figure is ``verified`` when the same quantity (any written form, within its precision) is in a cited chunk
+    whose passage is about the asked period and entities; ``derived`` when it is the result of arithmetic the
+    answer shows; otherwise ``unverified`` with the reason.
+    """
+    results: list[CheckedFigure] = []
+    derived_figs = [(parse_figures(res), arith) for res, arith in derived]
+    for sentence, refs in answer_sentences(text):
+        for fig in figures_in(sentence):
+            if fig.unit == "code":
+                continue
+            checked = _check_one(fig, refs, cited, intent, derived_figs)
+            if checked not in results:  # "63 ... = 63": one badge per figure, status and citation
+                results.append(checked)
+    return results
+
+
+def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], intent: Intent,
+               derived: Sequence[tuple[list[Figure], str]]) -> CheckedFigure:
+    def out(status: str, citation: int | None, reason: str = "", arithmetic: str = "") -> CheckedFigure:
+        return CheckedFigure(fig.text, fig.quantity, fig.unit or "count", status, citation, reason,  # type: ignore[arg-type]
+                             arithmetic)
+
+    wrong_context = ""
+    for n in refs:
+        if not 1 <= n <= len(cited):
+            continue
+        chunk = cited[n - 1]
+        found = next((f for f in figures_in(chunk.text) if f.unit != "code" and same_quantity(fig, f)), None)
+        if found is None:
+            continue
+        problem = _context_problem(chunk, found, intent)
+        if not problem:
+            return out("verified", n)
+        wrong_context = f"[{n}] gives {found.text} {problem}"
+    for results, arith in derived:
+        if any(same_quantity(fig, r) for r in results):
+            return out("derived", refs[0] if refs else None, arithmetic=arith)
+    if wrong_context:
+        return out("unverified", refs[0] if refs else None, wrong_context)
+    if not refs:
+        return out("unverified", None, "the sentence cites no source")
+    where = ", ".join(f"[{n}]" for n in refs)
+    return out("unverified", refs[0], f"not found in the cited passage {where}")
+
+
+def _context_problem(chunk: Chunk, found: Figure, intent: Intent) -> str:
+    """Why the passage around a found figure is not about the question's period or company ('' if it is).
+
+    The period must be written in the figure's sentence (for a table row, its header) or the document's title; a
+    company may also be named in the sentence before it, the section or the document's metadata.
+    """
+    passage, before = _passage(chunk.text, found)
+    if intent.years and not any(y in period_text(passage, chunk.title) for y in intent.years):
+        return f"for another period (the question asks about {' or '.join(intent.years)})"
+    hay = f"{passage} {before} {chunk.section} {chunk.title} {chunk.company} {' '.join(chunk.tickers)}".lower()
+    absent = [e for e in intent.entities if e.lower() not in hay]
+    if absent:
+        return f"about another company (the question asks about {', '.join(absent)})"
+    return ""
+
+
+def _passage(text: str, fig: Figure) -> tuple[str, str]:
+    """The sentence holding a figure and the sentence before it; a table row comes with its header line."""
+    lines = text.split("\n")
+    pos = 0
+    for i, line in enumerate(lines):
+        if pos <= fig.start < pos + len(line) + 1:
+            if " | " in line:
+                header = next((h for h in lines[: i + 1] if " | " in h), "")
+                return f"{header}\n{line}", ""
+            break
+        pos += len(line) + 1
+    spans = split_sentences(text, 0, len(text))
+    for j, (a, b) in enumerate(spans):
+        if a <= fig.start < b:
+            return text[a:b], (text[spans[j - 1][0] : spans[j - 1][1]] if j else "")
+    return text, ""
