@@ -41,7 +41,8 @@ def figure_stated(answer: Answer, e: ExpectedFigure) -> tuple[bool, str]:
         codes = [f for f in parse_figures(answer.answer) if f.unit == "code"]
         return any(abs(f.value - e.value) < 0.5 for f in codes), "code"
     for f in answer.figures:
-        stated = Figure(text=f.text, value=f.value, unit=f.unit, scale=1.0, decimals=6)  # type: ignore[arg-type]
+        value = abs(f.value) if e.abs else f.value
+        stated = Figure(text=f.text, value=value, unit=f.unit, scale=1.0, decimals=6)  # type: ignore[arg-type]
         if same_quantity(stated, want, rel_tol=tol):
             if e.status == "derived" and f.status != "derived":
                 return False, f"{f.text} stated but not as a computed figure"
@@ -74,12 +75,14 @@ def score_answer(q: SuiteQuestion, answer: Answer) -> QuestionResult:
             res.why.append(f"expected {e.value:g} {e.unit}: {how}")
     docs = {s.document for s in q.sources}
     if docs:
-        res.cited_expected_source = any(Path(c.source).name in docs for c in answer.citations)
-        pages = {(s.document, s.page) for s in q.sources if s.page is not None}
-        if pages and res.cited_expected_source:
-            res.cited_expected_source = any((Path(c.source).name, c.page) in pages for c in answer.citations)
+        res.cited_expected_source = any(_source_matches(q, Path(c.source).name, c.page) for c in answer.citations)
         if not res.cited_expected_source and not answer.refused:
             res.why.append(f"cites none of {', '.join(sorted(docs))} (with the expected page)")
     res.passed = res.refusal_ok and res.figures_found == res.figures_expected and res.unverified == 0 and (
         not docs or res.cited_expected_source or q.kind == "unanswerable")
     return res
+
+
+def _source_matches(q: SuiteQuestion, document: str, page: int | None) -> bool:
+    """A cited (document, page) is expected when the document is, on the named page if one is named."""
+    return any(s.document == document and (s.page is None or s.page == page) for s in q.sources)

@@ -19,6 +19,7 @@ class ExpectedFigure:
     status: str = ""  # "derived" when the answer must compute it; otherwise it must be verified
     decimals: int | None = None
     tolerance: float | None = None  # relative; default 0.5%
+    abs: bool = False  # the size is asked: "(1,120.3)" in an expense row counts as 1,120.3
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def load_suite(path: Path) -> list[SuiteQuestion]:
                 kind=kind,
                 language=str(obj.get("language", "en")),
                 expected=tuple(ExpectedFigure(float(e["value"]), str(e.get("unit", "")), str(e.get("status", "")),
-                                              e.get("decimals"), e.get("tolerance"))
+                                              e.get("decimals"), e.get("tolerance"), bool(e.get("abs", False)))
                                for e in obj.get("expected", [])),
                 sources=tuple(ExpectedSource(str(s["document"]), s.get("page")) for s in obj.get("sources", [])),
                 history=tuple((str(q), str(a)) for q, a in obj.get("history", [])),

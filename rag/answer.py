@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -80,7 +81,8 @@ def units_of(chunk: Chunk, rank: int) -> list[Unit]:
                 header = ""
             row = line.strip()
             context = f"{header}\n{row}" if header else row
-            out.append(Unit(chunk, rank, context, context, _figures(row)))
+            row_figures = tuple(f for f in _figures(context) if f.start >= len(context) - len(row))
+            out.append(Unit(chunk, rank, context, context, row_figures))
         else:
             in_table = False
             prose.append(line)
@@ -95,6 +97,11 @@ def _figures(text: str) -> tuple[Figure, ...]:
 def _near(unit: Unit) -> str:
     """What a sentence is about: itself, the sentence before it, its section and its document's identity."""
     return f"{unit.context} {unit.before} {_haystack(unit.chunk)}"
+
+
+def _is_chinese(text: str) -> bool:
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    return cjk * 3 > len(re.findall(r"[A-Za-z]", text))
 
 
 def _period(unit: Unit) -> str:
@@ -164,20 +171,30 @@ class ExtractiveAnswerer:
 
     # -- scoring ------------------------------------------------------------------------------------------------
     def _score(self, intent: Intent, units: list[Unit]) -> list[Scored]:
-        terms = set(intent.terms)
         sims = self.similarity(intent.question, [u.context for u in units]) if self.similarity else [0.0] * len(units)
+        top_sim = max(sims, default=0.0)
+        concepts = intent.concepts
+        asks_chinese = _is_chinese(intent.question)
         out = []
         for u, sim in zip(units, sims, strict=True):
-            tokens = set(search_tokens(f"{u.context} {u.chunk.section}"))
-            near = set(search_tokens(u.before)) - tokens
-            share = (len(terms & tokens) + 0.5 * len(terms & near)) / len(terms) if terms else 0.0
+            own = set(search_tokens(f"{u.context} {u.chunk.section}"))
+            identity = set(search_tokens(f"{u.chunk.title} {u.chunk.company}"))
+            near = set(search_tokens(u.before))
+            hit = 0.0
+            for c in concepts:
+                hit += 1.0 if c & (own | identity) else (0.5 if c & near else 0.0)
+            share = hit / len(concepts) if concepts else 0.0
+            focus = len({t for c in concepts for t in c} & own) / max(len(own), 1)
             kind = 0.25 if intent.wants_figure and _has_kind(u, intent.quantity) else 0.0
-            score = 0.6 * share + 0.6 * max(sim, 0.0) + kind + 0.05 / (1 + u.rank)
+            rel_sim = sim / top_sim if top_sim > 0 else 0.0
+            same_language = 0.1 if _is_chinese(u.text) == asks_chinese else 0.0
+            score = (0.7 * share + 0.25 * max(sim, 0.0) + 0.25 * max(rel_sim, 0.0) + 0.2 * focus + kind + same_language
+                     + 0.05 / (1 + u.rank))
             out.append(Scored(u, score, share, sim))
         return out
 
     def _eligible(self, intent: Intent, unit: Unit) -> bool:
-        if intent.wants_figure and not _has_kind(unit, intent.quantity, strict=False):
+        if intent.wants_figure and not _has_kind(unit, intent.quantity):
             return False
         if intent.years and not any(y in _period(unit) for y in intent.years):
             return False
@@ -203,22 +220,31 @@ class ExtractiveAnswerer:
     def _compare(self, intent: Intent, eligible: list[Scored]) -> Draft | None:
         """Two figures of the same kind for two years: state the difference (and growth) with the arithmetic."""
         y_new, y_old = sorted(intent.years[:2], reverse=True)
-        picks: dict[str, tuple[Unit, Figure]] = {}
+        labelled = [(s, f, set(search_tokens(label))) for s in eligible for f, label in labelled_figures(s.unit.text)]
+        # Words that name what a figure measures ("upfront") weigh more than words every clause shares ("deal").
+        df = {i: sum(1 for *_, toks in labelled if c & toks) for i, c in enumerate(intent.concepts)}
+        weight = {i: math.log(1 + len(labelled) / n) if n else 0.0 for i, n in df.items()}
+        total = sum(weight.values()) or 1.0
+        per_year: dict[str, list[tuple[float, Unit, Figure, set[str]]]] = {}
         for year in (y_new, y_old):
-            best: tuple[float, Unit, Figure] | None = None
-            for s in eligible:
-                if year not in s.unit.context:
+            options = []
+            for s, f, toks in labelled:
+                if year not in s.unit.context or not _kind_ok(f, intent.quantity):
                     continue
-                for f, label in labelled_figures(s.unit.text):
-                    if not _kind_ok(f, intent.quantity) or not _figure_in_year(s.unit.text, f, year, intent.years):
-                        continue
-                    overlap = len(set(intent.terms) & set(search_tokens(label))) / max(len(intent.terms), 1)
-                    value = s.score + overlap
-                    if best is None or value > best[0]:
-                        best = (value, s.unit, f)
-            if best is None:
+                if not _figure_in_year(s.unit.text, f, year, intent.years):
+                    continue
+                overlap = sum(w for i, w in weight.items() if intent.concepts[i] & toks) / total
+                options.append((2 * overlap + s.score, s.unit, f, {t for t in toks if not t[0].isdigit()}))
+            if not options:
                 return None
-            picks[year] = (best[1], best[2])
+            per_year[year] = sorted(options, key=lambda o: o[0], reverse=True)[:6]
+        # The two figures must measure the same thing: pairs whose labels share words are preferred.
+        best_pair = max(
+            ((a[0] + b[0] + 2 * len(a[3] & b[3]) / max(len(a[3] | b[3]), 1), a, b)
+             for a in per_year[y_new] for b in per_year[y_old]),
+            key=lambda p: p[0],
+        )
+        picks = {y_new: (best_pair[1][1], best_pair[1][2]), y_old: (best_pair[2][1], best_pair[2][2])}
         (u_new, f_new), (u_old, f_old) = picks[y_new], picks[y_old]
         if f_new.unit != f_old.unit and not ({f_new.unit, f_old.unit} <= {"count", ""}):
             return None

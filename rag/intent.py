@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.glossary import alternatives
 from rag.text import search_tokens
 from rag.types import Filters
 
@@ -19,7 +20,7 @@ _ZH_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _GENERIC = frozenset(
     "what which who how when where why did does do is are was were the a an in on of for and or to by from with "
     "china chinese hong kong us u.s. usa american asia asia-pacific pacific europe european english rmb usd hkd cny "
-    "etf etfs cxo bd a-share a-shares h-share fy q1 q2 q3 q4 h1 h2 january february march april may june july "
+    "a-share a-shares h-share fy q1 q2 q3 q4 h1 h2 january february march april may june july "
     "august september october november december tell give list compare show summarize summarise please i "
     "ceo cfo r&d ai nmpa fda".split()
 )
@@ -40,6 +41,10 @@ _COMPARE_WORDS = re.compile(
     r"多了|少了|相比|比较|差额|增加了多少|增长了多少|倍",
     re.IGNORECASE,
 )
+MEASURE_WORDS = re.compile(
+    r"(?i)upfront|milestones?|payments?|revenues?|sales|profits?|loss|income|value|costs?|expenses?|cash|growth|"
+    r"deals?|number|count|percent(age)?|rate|margin|首付款|里程碑|收入|利润|总额|金额"
+)
 _FILTER = re.compile(r"\b(type|doc_type|company|ticker|source|from|to|since|until|year):(\"[^\"]+\"|\S+)", re.IGNORECASE)
 
 
@@ -52,7 +57,8 @@ class Intent:
     dates: tuple[str, ...]  # "January 12": a day that names an event, to be found near the figure
     entities: tuple[str, ...]
     quantity: str | None  # "currency" | "count" | "percent" | None
-    terms: tuple[str, ...]
+    terms: tuple[str, ...]  # search tokens of the question and their glossary translations
+    concepts: tuple[frozenset[str], ...]  # one per question token: that token or any of its translations
     comparison: bool
     wants_figure: bool
 
@@ -64,8 +70,9 @@ def analyze(question: str) -> Intent:
     undated = _DATE.sub(" ", question)
     for m in re.finditer(r"(?<![\w])([A-Z][A-Za-z0-9&.\-]*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&\-]*)*)", undated):
         words = [w for w in m.group(1).split() if w.lower().strip(".") not in _GENERIC]
-        if m.start() == 0 and words and words[0] == m.group(1).split()[0] and len(m.group(1).split()) == 1:
-            continue  # the question's first word is capitalised anyway
+        english_start = m.start() == 0 and undated[m.end() : m.end() + 1] in (" ", "'", "")
+        if english_start and words and words[0] == m.group(1).split()[0] and len(m.group(1).split()) == 1:
+            continue  # the first word of an English question is capitalised anyway
         for w in words:
             w = w.strip(".")
             if len(w) > 1 and not w.isdigit() and w.lower() not in _GENERIC and not re.fullmatch(r"[A-Z]{1,3}-?\d+.*", w):
@@ -82,7 +89,9 @@ def analyze(question: str) -> Intent:
     elif _CURRENCY_WORDS.search(question) and not (quantity == "percent" and re.search(r"growth|rate|%|同比", question)):
         quantity = "currency"
     wants = quantity is not None or bool(re.search(r"\bwhat (was|were|is|are)\b|多少|几", question, re.IGNORECASE))
-    terms = tuple(t for t in dict.fromkeys(search_tokens(question)) if t not in years)
+    own = [t for t in dict.fromkeys(search_tokens(question)) if t not in years]
+    concepts = tuple(alternatives(t) for t in own)
+    terms = tuple(dict.fromkeys(t for c in concepts for t in sorted(c)))
     return Intent(
         question=question,
         years=years,
@@ -90,6 +99,7 @@ def analyze(question: str) -> Intent:
         entities=tuple(dict.fromkeys(entities)),
         quantity=quantity,
         terms=terms,
+        concepts=concepts,
         comparison=bool(_COMPARE_WORDS.search(question)) and (len(years) >= 2 or bool(re.search(r"ratio|share", question))),
         wants_figure=wants,
     )

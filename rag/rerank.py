@@ -54,12 +54,11 @@ class FeatureReranker:
         if not candidates:
             return []
         top = max(c.fused for c in candidates) or 1.0
-        terms = set(intent.terms)
         out = []
         for rc in candidates:
             hay = chunk_haystack(rc)
             tokens = set(search_tokens(hay))
-            f_terms = len(terms & tokens) / len(terms) if terms else 0.0
+            f_terms = sum(1 for c in intent.concepts if c & tokens) / len(intent.concepts) if intent.concepts else 0.0
             f_year = (sum(1 for y in intent.years if y in rc.chunk.text) / len(intent.years)) if intent.years else 0.0
             low = hay.lower()
             f_entity = (

@@ -109,7 +109,7 @@ class Retriever:
         return [(i, float(d), doc or "", dict(m or {})) for i, d, doc, m in zip(ids, dists, docs, metas, strict=True)]
 
     def _sparse(self, index: BM25Index, intent: Intent, mask: np.ndarray | None) -> list[tuple[str, float]]:
-        tokens = list(dict.fromkeys(search_tokens(intent.question)))
+        tokens = list(intent.terms)
         hits = index.search(tokens, k=self.candidates, mask=mask)
         return [(index.infos[pos].id, score) for pos, score in hits]
 

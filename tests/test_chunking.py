@@ -1,4 +1,4 @@
-"""Chunking: sentence boundaries, token bounds, overlap, pages, sections and table headers."""
+"""Chunking: sentence boundaries, token bounds, overlap, pages, sections and table headers (MiniLM tokens)."""
 
 from __future__ import annotations
 
@@ -58,15 +58,15 @@ def test_header_row_detection() -> None:
     assert not is_header_row("Finance costs | (38.7) | (41.2) | (6.1)")
 
 
-def test_seed_article_chunks_are_bounded_overlapping_exact_slices(embedder: SentenceTransformerEmbeddings) -> None:
+def test_seed_article_chunks_are_bounded_overlapping_exact_slices(minilm: SentenceTransformerEmbeddings) -> None:
     doc = _load(CORPUS / "innovative-drug-sector-2026-01.md")
-    chunks = _chunker(embedder).chunk(doc)
+    chunks = _chunker(minilm).chunk(doc)
     page_text = doc.pages[0].text
     assert len(chunks) == 8
     for c in chunks:
         assert c.page is None
         assert c.text == page_text[c.char_start : c.char_end]
-        assert embedder.count_tokens([c.text])[0] <= 200
+        assert minilm.count_tokens([c.text])[0] <= 200
     # Consecutive chunks of one section share their boundary sentence (overlap), and nothing is lost.
     assert chunks[1].char_start < chunks[0].char_end
     covered = set()
@@ -76,8 +76,8 @@ def test_seed_article_chunks_are_bounded_overlapping_exact_slices(embedder: Sent
     assert body <= covered
 
 
-def test_section_heading_travels_with_its_chunks(embedder: SentenceTransformerEmbeddings) -> None:
-    chunks = _chunker(embedder).chunk(_load(CORPUS / "innovative-drug-sector-2026-01.md"))
+def test_section_heading_travels_with_its_chunks(minilm: SentenceTransformerEmbeddings) -> None:
+    chunks = _chunker(minilm).chunk(_load(CORPUS / "innovative-drug-sector-2026-01.md"))
     deal = next(c for c in chunks if "157 deals" in c.text)
     assert deal.section == "BD (Out-licensing) Has Entered a Harvest Phase"
     assert deal.text.startswith("BD (Out-licensing) Has Entered a Harvest Phase\nBoth 2024 and 2025")
@@ -85,10 +85,10 @@ def test_section_heading_travels_with_its_chunks(embedder: SentenceTransformerEm
 
 
 def test_pdf_chunks_never_span_pages_and_table_keeps_header_across_page_break(
-    embedder: SentenceTransformerEmbeddings,
+    minilm: SentenceTransformerEmbeddings,
 ) -> None:
     doc = _load(CORPUS / "lanting-biopharma-2025-annual-results.pdf")
-    chunks = _chunker(embedder).chunk(doc)
+    chunks = _chunker(minilm).chunk(doc)
     pages = {p.number: p.text for p in doc.pages}
     header = "Item | 2025 (RMB million) | 2024 (RMB million) | Change (%)"
     for c in chunks:
@@ -106,39 +106,39 @@ def test_pdf_chunks_never_span_pages_and_table_keeps_header_across_page_break(
     assert chinese.page == 3 and chinese.section == "管理层讨论与分析"
 
 
-def test_long_table_rows_are_never_cut_from_their_header(embedder: SentenceTransformerEmbeddings) -> None:
+def test_long_table_rows_are_never_cut_from_their_header(minilm: SentenceTransformerEmbeddings) -> None:
     header = "| Company | Revenue 2025 (RMB m) | Growth (%) |\n|---|---|---|"
     rows = [f"| Company {i:02d} | {1000 + i * 7.5:,.1f} | {i / 3:.1f} |" for i in range(60)]
     text = "# League table\n\n" + header + "\n" + "\n".join(rows) + "\n"
     doc = LoadedDocument("t.md", META, (Page(text, None),))
-    chunks = _chunker(embedder, max_tokens=120, overlap=20).chunk(doc)
+    chunks = _chunker(minilm, max_tokens=120, overlap=20).chunk(doc)
     assert len(chunks) > 3
     for c in chunks:
         assert "| Company | Revenue 2025 (RMB m) | Growth (%) |\n|---|---|---|" in c.text
-        assert embedder.count_tokens([c.text])[0] <= 120
+        assert minilm.count_tokens([c.text])[0] <= 120
     for row in rows:
         assert sum(row in c.text for c in chunks) == 1  # each row whole, in exactly one chunk
 
 
-def test_overlong_sentence_is_cut_at_token_boundaries(embedder: SentenceTransformerEmbeddings) -> None:
+def test_overlong_sentence_is_cut_at_token_boundaries(minilm: SentenceTransformerEmbeddings) -> None:
     words = " ".join(f"word{i}" for i in range(600))
     doc = LoadedDocument("long.txt", META, (Page(words, None),))
-    chunks = _chunker(embedder, max_tokens=100, overlap=10).chunk(doc)
+    chunks = _chunker(minilm, max_tokens=100, overlap=10).chunk(doc)
     assert len(chunks) >= 6
-    assert all(embedder.count_tokens([c.text])[0] <= 100 for c in chunks)
+    assert all(minilm.count_tokens([c.text])[0] <= 100 for c in chunks)
     assert " ".join(c.text for c in chunks).split() == words.split()
 
 
-def test_chunk_ids_are_content_derived(embedder: SentenceTransformerEmbeddings) -> None:
+def test_chunk_ids_are_content_derived(minilm: SentenceTransformerEmbeddings) -> None:
     path = CORPUS / "innovative-drug-sector-2026-01.md"
-    a = _chunker(embedder).chunk(_load(path))
-    b = _chunker(embedder).chunk(_load(path))
+    a = _chunker(minilm).chunk(_load(path))
+    b = _chunker(minilm).chunk(_load(path))
     assert [c.id for c in a] == [c.id for c in b]
     assert len({c.id for c in a}) == len(a)
     other = load_document(path.read_bytes(), source="elsewhere.md", file_name=path.name)
-    assert not {c.id for c in a} & {c.id for c in _chunker(embedder).chunk(other)}
+    assert not {c.id for c in a} & {c.id for c in _chunker(minilm).chunk(other)}
 
 
-def test_overlap_must_be_smaller_than_chunk(embedder: SentenceTransformerEmbeddings) -> None:
+def test_overlap_must_be_smaller_than_chunk(minilm: SentenceTransformerEmbeddings) -> None:
     with pytest.raises(ValueError, match="overlap must be less than max_tokens"):
-        _chunker(embedder, max_tokens=50, overlap=50)
+        _chunker(minilm, max_tokens=50, overlap=50)

@@ -11,6 +11,7 @@ from conftest import CORPUS, write_pdf
 
 from ingest.pipeline import Ingestor
 from rag.config import Settings
+from rag.embeddings import SentenceTransformerEmbeddings
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError
 from rag.store import ChunkStore
 
@@ -100,17 +101,20 @@ def test_rebuild_starts_afresh_from_known_sources(tmp_path: Path, ingestor: Inge
     assert len(again.added) == 2 and again.chunks_written == first.chunks_written == _store_chunk_count(ingestor)
 
 
-def test_index_of_another_model_is_refused_with_rebuild_hint(tmp_path: Path, ingestor: Ingestor) -> None:
-    # An index whose stored fingerprint names another model and size (as a USE-512 index would).
-    other = ChunkStore(ingestor.settings, model_name="universal-sentence-encoder-multilingual-3", dimension=512)
-    _ = other.chunks  # the store opens lazily; this creates the collection with that fingerprint
-    with pytest.raises(IndexMismatchError, match=r"built with embedding model universal-sentence-encoder-multilingual-3 "
-                       r"\(512-d\), but the settings use all-MiniLM-L6-v2 \(384-d\).*--rebuild"):
+def test_index_of_another_model_is_refused_with_rebuild_hint(
+    tmp_path: Path, settings: Settings, minilm: SentenceTransformerEmbeddings, ingestor: Ingestor
+) -> None:
+    # A real index built with all-MiniLM-L6-v2, then opened with the default model (USE multilingual, 512-d).
+    store = ChunkStore(settings, model_name=minilm.name, dimension=minilm.dimension)
+    built = Ingestor(settings, minilm, store).run([CORPUS / ARTICLE])
+    assert built.added and store.count() == built.chunks_written
+    with pytest.raises(IndexMismatchError, match=r"built with embedding model all-MiniLM-L6-v2 \(384-d\), but the "
+                       r"settings use universal-sentence-encoder-multilingual-3 \(512-d\).*--rebuild"):
         ingestor.run([CORPUS / ARTICLE])
 
 
-def test_reading_a_missing_index_says_how_to_build_it(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    store = ChunkStore(Settings(index=tmp_path / "none"), model_name=embedder.name, dimension=384, create=False)
+def test_reading_a_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
+    store = ChunkStore(Settings(index=tmp_path / "none"), model_name="m", dimension=512, create=False)
     with pytest.raises(IndexNotFoundError, match=r"no index at .*none: build it first with `python -m ingest corpus/"):
         store.list_documents()
     assert not (tmp_path / "none").exists()

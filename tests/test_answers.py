@@ -1,0 +1,197 @@
+"""Answers on the bundled corpus: every suite question gets the right figure, verified, citing the right passage."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, ROOT
+
+from evals.score import score_answer
+from evals.suite import SuiteQuestion, load_suite
+from ingest.pipeline import Ingestor
+from rag.assistant import Assistant, build_assistant, rewrite_follow_up
+from rag.config import MINILM, Settings
+from rag.embeddings import Embedder, SentenceTransformerEmbeddings
+from rag.intent import analyze
+from rag.store import ChunkStore
+from rag.types import Filters
+from rag.verify import check_figures
+
+SUITES = [ROOT / "evals" / "suites" / "sector_article.jsonl", ROOT / "evals" / "suites" / "sample_filing.jsonl"]
+QUESTIONS = [q for path in SUITES for q in load_suite(path)]
+FILING = "lanting-biopharma-2025-annual-results.pdf"
+
+
+def _build(tmp: Path, embedder: Embedder, **settings: object) -> Assistant:
+    s = Settings(index=tmp / "index", **settings)  # type: ignore[arg-type]
+    store = ChunkStore(s, model_name=embedder.name, dimension=embedder.dimension)
+    corpus = tmp / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    report = Ingestor(s, embedder, store).run([corpus])
+    assert len(report.added) == 2
+    return build_assistant(s, embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Assistant]:
+    yield _build(tmp_path_factory.mktemp("answers"), embedder)
+
+
+@pytest.fixture(scope="module")
+def minilm_assistant(tmp_path_factory: pytest.TempPathFactory, minilm: SentenceTransformerEmbeddings) -> Assistant:
+    return _build(tmp_path_factory.mktemp("answers-minilm"), minilm, embedding_model=MINILM)
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=[q.id for q in QUESTIONS])
+def test_suite_question(assistant: Assistant, q: SuiteQuestion) -> None:
+    answer = assistant.ask(q.question, history=q.history)
+    result = score_answer(q, answer)
+    assert result.passed, f"{result.why}\n{answer.answer}"
+    assert not any(f.status == "unverified" for f in answer.figures)
+    if q.kind == "unanswerable":
+        assert answer.refused and answer.figures == () and answer.citations == ()
+    else:
+        assert answer.grounded and not answer.refused
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=[q.id for q in QUESTIONS])
+def test_suite_question_with_minilm(minilm_assistant: Assistant, q: SuiteQuestion) -> None:
+    result = score_answer(q, minilm_assistant.ask(q.question, history=q.history))
+    assert result.passed, result.why
+
+
+def test_lookup_quotes_and_cites_the_sentence(assistant: Assistant) -> None:
+    a = assistant.ask("How many license-out deals did Chinese drugmakers conclude in 2024?")
+    quote = ("Specifically, domestic pharmaceutical companies concluded 94 license-out deals in 2024, with a total "
+             "deal value of $51.9 billion, including $4.1 billion in upfront payments.")
+    assert a.answer == f"{quote} [1]"
+    (c,) = a.citations
+    assert (c.n, Path(c.source).name, c.page, c.quote) == (1, "innovative-drug-sector-2026-01.md", None, quote)
+    assert c.section == "BD (Out-licensing) Has Entered a Harvest Phase"
+    assert [(f.text, f.value, f.unit, f.status, f.citation) for f in a.figures] == [
+        ("94", 94.0, "count", "verified", 1),
+        ("$51.9 billion", 51.9e9, "USD", "verified", 1),
+        ("$4.1 billion", 4.1e9, "USD", "verified", 1),
+    ]
+    assert set(a.timings_ms) >= {"retrieve", "rerank", "answer", "total"}
+
+
+def test_comparison_shows_its_arithmetic_and_cites_both_inputs(assistant: Assistant) -> None:
+    a = assistant.ask("How many more license-out deals did Chinese drugmakers conclude in 2025 than in 2024?")
+    assert a.answer.startswith("63 more deals in 2025 than in 2024: 157 − 94 = 63 [1].")
+    derived = [f for f in a.figures if f.status == "derived"]
+    assert [(f.text, f.value, f.arithmetic) for f in derived] == [("63", 63.0, "157 − 94 = 63")]
+    inputs = {f.text: f for f in a.figures if f.status == "verified"}
+    assert inputs["157"].citation == inputs["94"].citation == 1
+    assert "157 deals" in a.citations[0].quote and "94 license-out deals in 2024" in a.citations[0].quote
+
+
+def test_growth_comparison_states_percent_change(assistant: Assistant) -> None:
+    a = assistant.ask("By how much did upfront payments from Chinese license-out deals grow from 2024 to 2025?")
+    assert a.answer.startswith(
+        "$2.9 billion more in 2025 than in 2024: $7 billion − $4.1 billion = $2.9 billion, a change of 70.7%")
+    assert {(f.text, f.status) for f in a.figures} >= {("$2.9 billion", "derived"), ("70.7%", "derived"),
+                                                        ("$7 billion", "verified"), ("$4.1 billion", "verified")}
+
+
+def test_table_row_continued_on_page_two_is_read_with_its_header(assistant: Assistant) -> None:
+    a = assistant.ask("What were Lanting Biopharma's finance costs in 2025?")
+    (c,) = a.citations
+    assert (Path(c.source).name, c.page) == (FILING, 2)
+    assert c.quote == ("Item | 2025 (RMB million) | 2024 (RMB million) | Change (%)\n"
+                       "Finance costs | (38.7) | (41.2) | (6.1)")
+    first = a.figures[0]
+    assert (first.text, first.value, first.unit, first.status) == ("(38.7)", -38.7e6, "CNY", "verified")
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("What was BeiGene's revenue in 2025?", "no passage found mentions BeiGene"),
+    ("How many license-out deals did Chinese drugmakers conclude in 2023?", "no passage found is about 2023"),
+])
+def test_refusal_states_no_figure_and_says_why(assistant: Assistant, question: str, reason: str) -> None:
+    a = assistant.ask(question)
+    assert a.refused and not a.grounded and a.figures == () and a.citations == ()
+    assert a.answer == f"The corpus does not answer this: {reason}."
+
+
+def test_a_true_figure_of_another_company_or_year_is_not_verified(assistant: Assistant) -> None:
+    store = assistant.store
+    lanting = next(c for c in store.all_chunks() if "Revenue for 2025 was RMB 2,356.8 million" in c.text)
+    article = next(c for c in store.all_chunks() if "94 license-out deals in 2024" in c.text)
+    # A small LLM's classic mistake: another company's number, correctly cited.
+    wrong_company = check_figures("BeiGene's revenue in 2025 was RMB 2,356.8 million [1].", [lanting],
+                                  analyze("What was BeiGene's revenue in 2025?"))
+    assert [(f.status, f.reason) for f in wrong_company] == [
+        ("unverified", "[1] gives RMB 2,356.8 million about another company (the question asks about BeiGene)")]
+    wrong_year = check_figures("Chinese drugmakers concluded 94 deals in 2025 [1].", [article],
+                               analyze("How many license-out deals did Chinese drugmakers conclude in 2025?"))
+    assert wrong_year[0].status == "unverified"
+    assert wrong_year[0].reason.startswith("[1] gives 94 for another period (the question asks about 2025)")
+    invented = check_figures("Revenue was RMB 2,400 million [1].", [lanting], analyze("Lanting revenue?"))
+    assert [(f.status, f.reason) for f in invented] == [("unverified", "not found in the cited passage [1]")]
+    same_in_chinese = check_figures("营业收入为23.57亿元 [1]。", [lanting], analyze("What was Lanting's revenue in 2025?"))
+    assert [f.status for f in same_in_chinese] == ["verified"]  # RMB 2,356.8 million = 23.57亿元 within precision
+
+
+def test_filters_restrict_what_is_cited(assistant: Assistant) -> None:
+    q = "What upfront payment did the PD-1/VEGF bispecific antibody deal bring?"
+    news = assistant.ask(q, filters=Filters(doc_types=("news",)))
+    filing = assistant.ask(q, filters=Filters(doc_types=("filing",)))
+    assert {Path(c.source).name for c in news.citations} == {"innovative-drug-sector-2026-01.md"}
+    assert {Path(c.source).name for c in filing.citations} == {FILING}
+    assert any(f.value == 200e6 for f in filing.figures)
+    inline = assistant.ask(f"type:filing company:Lanting {q}")
+    assert {Path(c.source).name for c in inline.citations} == {FILING}
+    before = assistant.ask(q, filters=Filters(date_to="2026-02-01"))
+    assert {Path(c.source).name for c in before.citations} == {"innovative-drug-sector-2026-01.md"}
+    nothing = assistant.ask(q, filters=Filters(companies=("BeiGene",)))
+    assert nothing.refused and nothing.refusal_reason == "no passage in the corpus matches the question"
+
+
+def test_keyword_search_finds_codes_and_chinese(assistant: Assistant) -> None:
+    from rag.bm25 import BM25Cache
+    from rag.store import bm25_folder
+    from rag.text import search_tokens
+
+    index = BM25Cache(bm25_folder(assistant.settings)).get(assistant.store)
+    assert (bm25_folder(assistant.settings) / "chunks.json").is_file()
+    texts = {c.id: c.text for c in assistant.store.all_chunks()}
+
+    def top(query: str) -> str:
+        pos, _ = index.search(search_tokens(query), k=1)[0]
+        return texts[index.infos[pos].id]
+
+    assert "159567" in top("159567")
+    assert "PD-1/VEGF" in top("PD-1/VEGF")
+    assert "519亿美元" in top("对外授权交易总额")
+    assert "Finance costs" in top("finance costs")
+
+
+def test_follow_ups_are_rewritten_with_the_history() -> None:
+    history = [("How many license-out deals did Chinese drugmakers conclude in 2025?", "157 ...")]
+    assert rewrite_follow_up("and in 2024?", history) == (
+        "How many license-out deals did Chinese drugmakers conclude in 2024?")
+    history = [("What was the upfront payment of the PD-1/VEGF bispecific antibody deal announced on January 12?", "")]
+    rewritten = rewrite_follow_up("what about its potential milestone payments?", history)
+    assert rewritten.startswith("what about its potential milestone payments? (")
+    assert "PD-1/VEGF" in rewritten and "January 12" in rewritten
+    assert rewrite_follow_up("What was Lanting's revenue in 2025?", history) == "What was Lanting's revenue in 2025?"
+
+
+def test_stream_yields_the_text_then_the_same_answer(assistant: Assistant) -> None:
+    q = "What revenue did the leading CXO company forecast in its 2025 earnings pre-announcement?"
+    parts = list(assistant.stream(q))
+    final = parts[-1]
+    assert not isinstance(final, str)
+    assert "".join(p for p in parts[:-1] if isinstance(p, str)) == final.answer
+    assert len(parts) > 5 and final.grounded
+    assert any(f.value == 45.456e9 and f.status == "verified" for f in final.figures)
+
+
+def test_chinese_question_finds_the_english_passage(assistant: Assistant) -> None:
+    a = assistant.ask("2024年中国药企达成了多少笔对外授权交易？")
+    assert Path(a.citations[0].source).name == "innovative-drug-sector-2026-01.md"
+    assert [f.text for f in a.figures if f.status == "verified"][0] == "94"
