@@ -175,6 +175,7 @@ class ExtractiveAnswerer:
         top_sim = max(sims, default=0.0)
         concepts = intent.concepts
         asks_chinese = _is_chinese(intent.question)
+        entity_tokens = {t for e in intent.entities for t in search_tokens(e)}
         out = []
         for u, sim in zip(units, sims, strict=True):
             own = set(search_tokens(f"{u.context} {u.chunk.section}"))
@@ -187,8 +188,12 @@ class ExtractiveAnswerer:
             focus = len({t for c in concepts for t in c} & own) / max(len(own), 1)
             kind = 0.25 if intent.wants_figure and _has_kind(u, intent.quantity) else 0.0
             rel_sim = sim / top_sim if top_sim > 0 else 0.0
-            same_language = 0.1 if _is_chinese(u.text) == asks_chinese else 0.0
-            score = (0.7 * share + 0.25 * max(sim, 0.0) + 0.25 * max(rel_sim, 0.0) + 0.2 * focus + kind + same_language
+            same_language = 0.25 if _is_chinese(u.text) == asks_chinese else 0.0
+            # "Revenue for 2025 was ..." / "Finance costs | (38.7)": the asked measure is what the sentence is about.
+            opening = set(search_tokens(u.text.split("\n")[-1])[:3])
+            leads = 0.1 if any(c & opening for c in concepts if not c & entity_tokens) else 0.0
+            score = (0.7 * share + 0.25 * max(sim, 0.0) + 0.25 * max(rel_sim, 0.0) + 0.2 * focus + kind + same_language + leads
+                     - (0.05 if "\n" in u.context else 0.0)  # on a tie, a sentence reads better than a table row
                      + 0.05 / (1 + u.rank))
             out.append(Scored(u, score, share, sim))
         return out
