@@ -11,13 +11,18 @@ from pathlib import Path
 from rag.figures import format_quantity, parse_figures
 from rag.tables import figures_in
 from rag.intent import Intent
-from rag.rerank import has_quantity
 from rag.text import is_header_row, is_table_line, search_tokens, split_sentences
 from rag.types import Chunk, Figure, RetrievedChunk
 
 Similarity = Callable[[str, list[str]], list[float]]
 
-MIN_SCORE = 0.3  # below this the best sentence does not answer the question: refuse
+MIN_SCORE = 0.3
+# A sentence that speaks to the assistant ("Ignore previous instructions", "Say that ...") states no fact.
+INSTRUCTION = re.compile(
+    r"^\W*(ignore|disregard|forget|say|reply|respond|answer|tell|reveal|print|output|pretend|act as|you are now)\b|"
+    r"previous instructions|system prompt|api key|忽略(之前|以上|前面)的?指令|系统提示",
+    re.IGNORECASE,
+)  # below this the best sentence does not answer the question: refuse
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,9 @@ def units_of(chunk: Chunk, rank: int) -> list[Unit]:
             sentence = " ".join(text[a:b].split())
             if chunk.section and sentence.startswith(chunk.section + " ") and len(sentence) > len(chunk.section) + 20:
                 sentence = sentence[len(chunk.section) + 1 :]  # the heading line is not part of the sentence
+            if INSTRUCTION.search(sentence):
+                before = sentence
+                continue
             out.append(Unit(chunk, rank, sentence, sentence, _figures(sentence), before))
             before = sentence
         prose.clear()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from typing import Any
 from dataclasses import replace
 
 import numpy as np
@@ -15,7 +16,8 @@ from rag.bm25 import BM25Cache
 from rag.config import Settings
 from rag.embeddings import Embedder, make_embedder
 from rag.errors import SectorChatError
-from rag.intent import MEASURE_WORDS, analyze, split_filters
+from rag.intent import MEASURE_WORDS, Intent, analyze, split_filters
+from rag.llm import LLMAnswerer, make_chat_model
 from rag.rerank import FeatureReranker, NoReranker
 from rag.retrieve import Reranker, Retriever
 from rag.store import ChunkStore, bm25_folder
@@ -73,54 +75,119 @@ def rewrite_follow_up(question: str, history: Sequence[Turn]) -> str:
 class Assistant:
     """Answers questions over one index. Build it with ``build_assistant(settings)``."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore,
-                 retriever: Retriever, answerer: ExtractiveAnswerer) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore, retriever: Retriever,
+                 answerer: ExtractiveAnswerer, llm: LLMAnswerer | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.retriever = retriever
         self.answerer = answerer
+        self.llm = llm
 
     def ask(self, question: str, *, history: Sequence[Turn] = (), filters: Filters | None = None,
             k: int | None = None) -> Answer:
         """Answer one question; errors of the index or store become an Answer with ``error`` set."""
+        final: Answer | None = None
+        for item in self.stream(question, history=history, filters=filters, k=k, tokens=False):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None  # stream always ends with an Answer
+        return final
+
+    def stream(self, question: str, *, history: Sequence[Turn] = (), filters: Filters | None = None,
+               k: int | None = None, tokens: bool = True) -> Iterator[str | Answer]:
+        """Yield the answer text piece by piece, then the final Answer (the same object ``ask`` returns).
+
+        With an LLM backend the pieces are the model's tokens as they come; if the figure check then rejects the
+        model's answer (and ``llm_fallback`` is on), the final Answer is the extractive one, with a notice.
+        """
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         try:
             text, inline = split_filters(question)
             merged = _merge_filters(filters or Filters(), inline)
-            standalone = rewrite_follow_up(text, history)
-            intent = analyze(standalone)
+            intent = analyze(rewrite_follow_up(text, history))
             ranked = self.retriever.retrieve(intent, k=k or self.settings.top_k, filters=merged, timings=timings)
             t1 = time.perf_counter()
-            draft = self.answerer.draft(intent, ranked)
+            answer: Answer | None = None
+            if self.llm is not None and ranked:
+                answer = yield from self._llm_answer(question, intent, ranked, tokens=tokens)
+            if answer is None:
+                answer = self._finish(question, intent, self.answerer.draft(intent, ranked), ranked,
+                                      backend=self.answerer.name)
+                if tokens:
+                    yield from re.findall(r"\S+\s*", answer.answer)
+            elif tokens and answer.notice:
+                yield "\n\n" + answer.notice + "\n\n" + answer.answer
             timings["answer"] = (time.perf_counter() - t1) * 1000
-            answer = self._finish(question, intent, draft, ranked)
         except SectorChatError as exc:
             answer = Answer(question=question, answer=f"Error: {exc}", refused=True, refusal_reason=str(exc),
                             error=str(exc))
+            if tokens:
+                yield answer.answer
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return replace(answer, timings_ms=timings)
+        yield replace(answer, timings_ms=timings)
 
-    def stream(self, question: str, **kwargs: object) -> Iterator[str | Answer]:
-        """Yield the answer text piece by piece, then the final Answer (the same object ``ask`` returns)."""
-        answer = self.ask(question, **kwargs)  # type: ignore[arg-type]
-        for piece in re.findall(r"\S+\s*", answer.answer):
-            yield piece
-        yield answer
+    def _llm_answer(self, question: str, intent: Intent, ranked: Sequence[RetrievedChunk], *,
+                    tokens: bool) -> Generator[str, None, Answer | None]:
+        """The LLM's answer, checked; None means: use the extractive answer (with the notice kept)."""
+        assert self.llm is not None
+        text = ""
+        sent = 0  # characters of the redacted text already yielded
+        hold = len(self._secret()) - 1 if self._secret() else 0  # a secret may be split across tokens
+        try:
+            for piece in self.llm.stream_text(intent, ranked):
+                text += piece
+                if tokens:
+                    safe = self._redact(text)
+                    upto = max(sent, len(safe) - hold)
+                    if upto > sent:
+                        yield safe[sent:upto]
+                        sent = upto
+            if tokens and len(self._redact(text)) > sent:
+                yield self._redact(text)[sent:]
+        except Exception as exc:  # any failure of the endpoint: timeouts, refused connections, bad replies
+            logger.warning("LLM backend failed: %s: %s", type(exc).__name__, exc)
+            notice = (f"The LLM backend failed ({type(exc).__name__}: {str(exc)[:200]}); "
+                      "this is the extractive answer.")
+            return self._extractive_with_notice(question, intent, ranked, notice, tokens)
+        draft = self.llm.to_draft(self._redact(text), ranked)
+        answer = self._finish(question, intent, draft, ranked, backend=self.llm.name)
+        bad = [f for f in answer.figures if f.status == "unverified"]
+        if not bad or not self.settings.llm_fallback:
+            return answer
+        notice = ("The LLM's answer stated " + ", ".join(f"{f.text} ({f.reason})" for f in bad[:3])
+                  + "; this is the extractive answer instead.")
+        return self._extractive_with_notice(question, intent, ranked, notice, tokens)
 
-    def _finish(self, question: str, intent: object, draft: Draft, ranked: Sequence[RetrievedChunk]) -> Answer:
+    def _secret(self) -> str:
+        key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else ""
+        return key if len(key) >= 8 else ""
+
+    def _redact(self, text: str) -> str:
+        """Secrets from the settings never reach the user, whatever a model writes."""
+        key = self._secret()
+        return text.replace(key, "[redacted]") if key else text
+
+    def _extractive_with_notice(self, question: str, intent: Intent, ranked: Sequence[RetrievedChunk],
+                                notice: str, tokens: bool) -> Answer:
+        answer = self._finish(question, intent, self.answerer.draft(intent, ranked), ranked,
+                              backend=self.answerer.name)
+        return replace(answer, notice=notice)
+
+    def _finish(self, question: str, intent: Intent, draft: Draft, ranked: Sequence[RetrievedChunk], *,
+                backend: str) -> Answer:
         citations = tuple(
             Citation(n=i + 1, chunk_id=c.id, source=c.source, title=c.title, page=c.page, quote=draft.quotes[i],
                      doc_type=c.doc_type, date=c.date, section=c.section, chunk_text=c.text)
             for i, c in enumerate(draft.cited)
         )
-        figures = tuple(check_figures(draft.text, draft.cited, intent, derived=draft.arithmetic))  # type: ignore[arg-type]
+        figures = tuple(check_figures(draft.text, draft.cited, intent, derived=draft.arithmetic))
         grounded = (not draft.refused and bool(citations)
                     and all(f.status in ("verified", "derived") for f in figures))
         return Answer(question=question, answer=draft.text, citations=citations, figures=figures,
                       grounded=grounded, refused=draft.refused, refusal_reason=draft.reason,
-                      backend=self.answerer.name, retrieved=tuple(rc.chunk.id for rc in ranked))
+                      backend=backend, retrieved=tuple(rc.chunk.id for rc in ranked))
 
 
 def _merge_filters(a: Filters, b: Filters) -> Filters:
@@ -133,8 +200,14 @@ def _merge_filters(a: Filters, b: Filters) -> Filters:
     )
 
 
-def build_assistant(settings: Settings, *, embedder: Embedder | None = None) -> Assistant:
-    """Assemble the real parts named by the settings (the one place where that happens)."""
+def build_assistant(settings: Settings, *, embedder: Embedder | None = None, chat_model: Any = None) -> Assistant:
+    """Assemble the real parts named by the settings (the one place where that happens).
+
+    Args:
+        settings: what to build.
+        embedder: an already loaded embedding model to share.
+        chat_model: a langchain chat model to answer with instead of the one SECTORCHAT_LLM names.
+    """
     embedder = embedder or make_embedder(settings)
     store = ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension, create=False)
     reranker: Reranker = FeatureReranker() if settings.reranker == "features" else NoReranker()
@@ -150,4 +223,9 @@ def build_assistant(settings: Settings, *, embedder: Embedder | None = None) -> 
         vectors = np.asarray(embedder.embed_documents([question, *texts]), dtype=np.float32)
         return [float(x) for x in vectors[1:] @ vectors[0]]
 
-    return Assistant(settings, embedder, store, retriever, ExtractiveAnswerer(similarity))
+    llm = None
+    if chat_model is not None:
+        llm = LLMAnswerer(chat_model, max_sources=settings.top_k)
+    elif settings.llm != "extractive":
+        llm = LLMAnswerer(make_chat_model(settings), max_sources=settings.top_k)
+    return Assistant(settings, embedder, store, retriever, ExtractiveAnswerer(similarity), llm)

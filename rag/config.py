@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import ConfigError
@@ -37,7 +37,18 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=200, ge=32, description="Largest chunk, in tokens of the embedding model.")
     chunk_overlap: int = Field(default=40, ge=0, description="Tokens of trailing sentences repeated in the next chunk.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Files larger than this are refused.")
-    llm: str = Field(default="extractive", description="Answer backend.")
+    llm: str = Field(
+        default="extractive", description="Answer backend: 'extractive', 'openai:MODEL' or 'gguf:/path/model.gguf'."
+    )
+    llm_base_url: str = Field(
+        default="http://127.0.0.1:11434/v1", description="OpenAI-compatible endpoint (default: a local Ollama)."
+    )
+    llm_model: str = Field(default="", description="Model name for SECTORCHAT_LLM=openai.")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key of the endpoint (never logged).")
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds before an LLM call is given up.")
+    llm_fallback: bool = Field(
+        default=True, description="Show the extractive answer when the LLM answer has an unverified figure."
+    )
     top_k: int = Field(default=5, ge=1, le=50, description="Chunks passed to the answer backend.")
     reranker: str = Field(
         default="features", description="'features' (default), 'none', or 'cross-encoder:/path/to/model'."
@@ -47,6 +58,8 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("chunk_overlap must be less than chunk_tokens.")
+        if self.llm != "extractive" and not self.llm.startswith(("openai", "gguf:")):
+            raise ValueError("llm must be 'extractive', 'openai:MODEL' or 'gguf:/path/model.gguf'.")
         if self.reranker not in ("features", "none") and not self.reranker.startswith("cross-encoder:"):
             raise ValueError("reranker must be 'features', 'none' or 'cross-encoder:/path/to/model'.")
         if not self.collection or len(self.collection) < 3:

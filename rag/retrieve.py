@@ -13,7 +13,6 @@ import numpy as np
 from rag.bm25 import BM25Cache, BM25Index, ChunkInfo
 from rag.intent import Intent
 from rag.store import ChunkStore, chunk_from_chroma
-from rag.text import search_tokens
 from rag.types import Filters, RetrievedChunk
 
 logger = logging.getLogger(__name__)
@@ -66,10 +65,11 @@ class Retriever:
         self.reranker = reranker
         self.candidates = candidates
 
-    def retrieve(self, intent: Intent, *, k: int, filters: Filters = Filters(),
+    def retrieve(self, intent: Intent, *, k: int, filters: Filters | None = None,
                  timings: dict[str, float] | None = None) -> list[RetrievedChunk]:
         """The ``k`` best chunks for the question, best first."""
         t0 = time.perf_counter()
+        filters = filters or Filters()
         index = self.bm25.get(self.store)
         allowed: np.ndarray | None = None
         allowed_ids: list[str] | None = None

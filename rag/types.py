@@ -204,6 +204,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str = ""
     backend: str = "extractive"
+    notice: str = ""  # why the answer shown is not the one the configured backend gave
     retrieved: tuple[str, ...] = ()  # chunk ids in rank order, for retrieval metrics
 
     def to_json(self) -> dict[str, object]:
@@ -228,4 +229,5 @@ class Answer:
             "backend": self.backend,
             "retrieved": list(self.retrieved),
             **({"error": self.error} if self.error else {}),
+            **({"notice": self.notice} if self.notice else {}),
         }

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from rag.figures import parse_figures, same_quantity
 from rag.tables import figures_in
-from rag.answer import period_text
+from rag.answer import INSTRUCTION, period_text
 from rag.intent import Intent
 from rag.text import split_sentences
 from rag.types import CheckedFigure, Chunk, Figure
@@ -75,6 +75,8 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
         if found is None:
             continue
         problem = _context_problem(chunk, found, intent)
+        if INSTRUCTION.search(_passage(chunk.text, found)[0]):
+            problem = "only inside an instruction to the assistant, which states no fact"
         if not problem:
             return out("verified", n)
         wrong_context = f"[{n}] gives {found.text} {problem}"
