@@ -193,3 +193,33 @@ def test_chinese_pdf_is_ingested_with_its_characters(tmp_path: Path, ingestor: I
     texts = {c.page: c.text for c in chunks}
     assert "恒瑞医药2025年实现营业收入315.6亿元" in texts[1]
     assert texts[2] == "研发投入82.3亿元。"
+
+
+def test_keyword_index_stays_in_step_with_writes_and_deletes(
+    tmp_path: Path, settings: Settings, make_ingestor: Callable[..., Ingestor]
+) -> None:
+    from rag.bm25 import BM25Cache
+    from rag.store import bm25_folder
+    from rag.text import search_tokens
+
+    ingestor = make_ingestor(settings)
+    doc = tmp_path / "akeso.md"
+    doc.write_text("Akeso signed an ivonescimab licence with US$500 million upfront.\n", encoding="utf-8")
+    ingestor.run([doc])
+    reader = BM25Cache(bm25_folder(settings))  # another user of the same index, e.g. the web app
+    first = reader.get(ingestor.store)
+    assert [first.infos[p].source for p, _ in first.search(search_tokens("ivonescimab"), k=5)] == [
+        str(doc.resolve())]
+    saved = (bm25_folder(settings) / "chunks.json").read_text(encoding="utf-8")
+    assert "ivonescimab" in saved and first.generation in saved
+
+    doc.write_text("Akeso signed a cadonilimab licence with US$300 million upfront.\n", encoding="utf-8")
+    ingestor.run([doc])
+    second = reader.get(ingestor.store)
+    assert second.generation != first.generation
+    assert second.search(search_tokens("ivonescimab"), k=5) == []
+    assert len(second.search(search_tokens("cadonilimab"), k=5)) == 1
+
+    ingestor.delete("akeso.md")
+    third = reader.get(ingestor.store)
+    assert len(third) == 0 and third.search(search_tokens("cadonilimab"), k=5) == []
