@@ -68,8 +68,9 @@ class Chunk:
 
     def embedding_text(self) -> str:
         """The text that is embedded: the document's identity and section, then the passage."""
-        head = " | ".join(p for p in (self.title, self.company, self.section) if p)
-        return f"{head[:200]}\n{self.text}" if head else self.text
+        name = self.source.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", " ").replace("_", " ")
+        head = " | ".join(p for p in (self.title, self.company, self.date[:7], name, self.section) if p)
+        return f"{head[:240]}\n{self.text}" if head else self.text
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,84 @@
+"""Chroma server mode: a real `chroma run` on a loopback port; ingest, list and ask through it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.skip("the chroma command is not installed in this environment")
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = _free_port()
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not answer its heartbeat within 60 s")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_ingest_list_and_ask_through_a_chroma_server(server: int, tmp_path: Path) -> None:
+    env = {**os.environ, "SECTORCHAT_CHROMA_HOST": "127.0.0.1", "SECTORCHAT_CHROMA_PORT": str(server),
+           "SECTORCHAT_INDEX": str(tmp_path / "local")}
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+
+    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=300, check=False)
+
+    first = run("-m", "ingest", corpus)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"Ingest into 127.0.0.1:{server} took")
+    assert "2 added" in first.stdout
+    assert not (tmp_path / "local" / "chroma").exists()  # nothing went to an embedded index
+    again = run("-m", "ingest", corpus)
+    assert "0 added, 0 updated, 2 unchanged" in again.stdout
+    listed = run("-m", "ingest", "--list")
+    assert "2 document(s)" in listed.stdout
+    ask = run("-m", "rag", "ask", "How many license-out deals did Chinese drugmakers conclude in 2024?", "--json")
+    assert ask.returncode == 0, ask.stderr
+    answer = json.loads(ask.stdout)
+    assert any(f["value"] == 94 and f["status"] == "verified" for f in answer["figures"])
+
+
+def test_a_server_that_is_down_is_a_clear_error(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "SECTORCHAT_CHROMA_HOST": "127.0.0.1", "SECTORCHAT_CHROMA_PORT": str(port)}
+    out = subprocess.run([sys.executable, "-m", "ingest", "--list", "--index", str(tmp_path)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"error: cannot reach the Chroma server at 127.0.0.1:{port}")
+    assert "chroma run --path DIR --port PORT" in out.stderr
