@@ -9,13 +9,23 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test setup lint typecheck sample-pdf clean
+.PHONY: run test setup browser lint typecheck sample-pdf clean
 
 run: setup
 	$(PY) app.py $(ARGS)
 
-test: setup lint typecheck
+test: setup browser lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser test drives Debian's chromium (Playwright's own browser download does not work offline).
+# As root (CI) it is installed here; otherwise the test is skipped with a message saying how to install it.
+BROWSER_PKGS := chromium fonts-noto-cjk fonts-noto-color-emoji
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing $(BROWSER_PKGS) for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PKGS) >/dev/null; \
+	else echo "Note: chromium is missing; the browser test will be skipped (sudo apt-get install $(BROWSER_PKGS))"; fi
 
 setup: $(STAMP)
 
@@ -27,10 +37,10 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 lint: setup
-	$(PY) -m ruff check rag ingest evals app.py tests scripts
+	$(PY) -m ruff check rag ingest evals ui app.py tests scripts benchmarks
 
 typecheck: setup
-	$(PY) -m mypy rag ingest evals
+	$(PY) -m mypy rag ingest evals ui
 
 sample-pdf: setup
 	$(PY) scripts/build_sample_filing.py

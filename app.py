@@ -1,4 +1,4 @@
-"""The sectorchat web app (Gradio): wires the UI to ingest/ and rag/; nothing happens on import."""
+"""The sectorchat web app (Gradio): wires the UI to ingest/, rag/ and ui/; nothing happens on import."""
 
 from __future__ import annotations
 
@@ -6,54 +6,236 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rag.config import Settings, load_settings
 from rag.errors import SectorChatError
+from rag.types import Answer, Filters
 
 logger = logging.getLogger("sectorchat.app")
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-DOC_COLUMNS = ["Title", "Type", "Date", "Language", "Pages", "Chunks", "Added", "Source"]
+DOC_COLUMNS = ["Title", "Type", "Date", "Language", "Pages", "Chunks", "Added", "File"]
+RESULT_COLUMNS = ["File", "Result", "Reason"]
+EXAMPLES = [
+    "How much did Chinese license-out deals bring upfront in 2025?",
+    "How many more license-out deals did Chinese drugmakers conclude in 2025 than in 2024?",
+    "What revenue did the leading CXO company forecast in its 2025 earnings pre-announcement?",
+    "2024年中国药企达成了多少笔对外授权交易？",
+    "What were Lanting Biopharma's finance costs in 2025?",
+]
+CSS = """
+.sources mark { background: #fff3a3; padding: 0 2px; }
+.source-meta { color: #666; font-size: 0.85em; margin: 2px 0 4px; }
+.source-text { white-space: normal; border-left: 3px solid #ccc; padding-left: 8px; margin: 0; }
+"""
 
 
-def ensure_corpus(settings: Settings) -> str:
-    """Ingest the bundled corpus when the index holds no document yet; returns a one-line status."""
-    from ingest.pipeline import Ingestor
+class App:
+    """The app's state: one assistant and one ingestor sharing the embedding model, built at start-up."""
 
-    ingestor = Ingestor.from_settings(settings)
-    if ingestor.store.list_documents():
-        return "Index ready."
-    report = ingestor.run([CORPUS])
-    return (
-        f"Built the index from the bundled corpus: {len(report.added)} documents, "
-        f"{report.chunks_written} chunks in {report.seconds:.1f} s."
-    )
+    def __init__(self, settings: Settings) -> None:
+        from ingest.pipeline import Ingestor
+        from rag.assistant import build_assistant
+
+        self.settings = settings
+        self.ingestor = Ingestor.from_settings(settings)
+        self.status = ""
+        if not self.ingestor.store.list_documents():
+            report = self.ingestor.run([CORPUS])
+            self.status = (f"Built the index from the bundled corpus: {len(report.added)} documents, "
+                           f"{report.chunks_written} chunks in {report.seconds:.1f} s.")
+        self.assistant = build_assistant(settings, embedder=self.ingestor.embedder)
+
+    # -- chat ----------------------------------------------------------------------------------------------
+    def filters(self, doc_types: list[str] | None, company: str, date_from: str, date_to: str) -> Filters:
+        return Filters(tuple(doc_types or ()), tuple(c.strip() for c in (company or "").split(",") if c.strip()),
+                       (), (date_from or "").strip(), (date_to or "").strip())
+
+    def stream_answer(self, message: str, history: list[tuple[str, str]], filters: Filters) -> Iterator[str | Answer]:
+        """The assistant's stream; any failure becomes a readable Answer, never a traceback."""
+        try:
+            yield from self.assistant.stream(message, history=history, filters=filters)
+        except Exception as exc:  # the app keeps serving whatever goes wrong
+            logger.exception("Answering failed")
+            yield Answer(question=message, answer="", refused=True, error=f"{type(exc).__name__}: {exc}")
+
+    def doc_urls(self) -> dict[str, str]:
+        out = {}
+        for r in self.ingestor.store.list_documents():
+            path = self.ingestor.copy_path(r.content_hash, r.file_name)
+            if path.exists():
+                out[r.source] = f"/gradio_api/file={path.resolve()}"
+        return out
+
+    # -- documents -----------------------------------------------------------------------------------------
+    def document_rows(self) -> list[list[object]]:
+        from ui.render import documents_rows
+
+        try:
+            return documents_rows(self.ingestor.store.list_documents())
+        except SectorChatError as exc:
+            return [[f"Error: {exc}", "", "", "", "", "", "", ""]]
+
+    def upload(self, paths: list[Path], progress: Any = None) -> list[list[str]]:
+        from ui.uploads import store_uploads
+
+        checked = store_uploads(paths, self.settings.index / "uploads", max_mb=self.settings.max_file_mb)
+        rows = [[c.name, "failed", c.reason] for c in checked if c.stored is None]
+        good = {c.stored: c.name for c in checked if c.stored is not None}
+        if good:
+            def report_progress(done: int, total: int) -> None:
+                if progress is not None:
+                    progress(done / max(total, 1), desc=f"Embedding {done}/{total} chunks")
+
+            report = self.ingestor.run(list(good), progress=report_progress)
+            by_path = {str(p): n for p, n in good.items()}
+            for label, items in (("added", report.added), ("updated", report.updated),
+                                 ("unchanged", report.unchanged)):
+                rows += [[by_path.get(p, Path(p).name), label, ""] for p in items]
+            rows += [[by_path.get(p, Path(p).name), "failed", why] for p, why in report.failed]
+            for p, w in report.warnings:
+                rows.append([by_path.get(p, Path(p).name), "warning", w])
+        return rows
+
+    def delete(self, file_name: str, confirmed: bool) -> str:
+        if not file_name:
+            return "Choose a document to delete."
+        if not confirmed:
+            return f"Tick the box to confirm that {file_name} should be deleted."
+        try:
+            source, removed = self.ingestor.delete(file_name)
+        except SectorChatError as exc:
+            return f"Error: {exc}"
+        return f"Deleted {Path(source).name} ({removed} chunks)."
+
+    def file_choices(self) -> list[str]:
+        try:
+            return [Path(r.source).name for r in self.ingestor.store.list_documents()]
+        except SectorChatError:
+            return []
 
 
-def document_rows(settings: Settings) -> list[list[Any]]:
-    from ingest.pipeline import Ingestor
-
-    records = Ingestor.from_settings(settings, create=False).store.list_documents()
-    return [
-        [r.meta.title, r.meta.doc_type, r.meta.date, r.meta.language, r.pages or "", r.chunks, r.added_at[:10], r.source]
-        for r in records
-    ]
-
-
-def build_app(settings: Settings, status: str = "") -> Any:
-    """The Gradio Blocks app over the index named by ``settings``."""
+def build_ui(app: App) -> Any:
+    """The Gradio Blocks: Chat and Documents tabs, and the `/chat` API endpoint."""
     import gradio as gr
 
+    from ui.render import answer_markdown, sources_html
+
+    def respond(message: str, chat: list[dict[str, Any]], doc_types: list[str], company: str, date_from: str,
+                date_to: str) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
+        if not (message or "").strip():
+            yield chat, gr.skip(), ""
+            return
+        turns = _turns(chat)
+        chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        streamed = ""
+        for item in app.stream_answer(message, turns, app.filters(doc_types, company, date_from, date_to)):
+            if isinstance(item, str):
+                streamed += item
+                chat[-1] = {"role": "assistant", "content": streamed}
+                yield chat, gr.skip(), ""
+            else:
+                chat[-1] = {"role": "assistant", "content": answer_markdown(item)}
+                yield chat, sources_html(item, doc_url=app.doc_urls()), ""
+
+    def chat_api(message: str) -> Iterator[str]:
+        """Ask a question; yields the answer text as it streams, then the answer with its figure check and
+        numbered sources (Markdown)."""
+        text = ""
+        for item in app.stream_answer(message, [], Filters()):
+            if isinstance(item, str):
+                text += item
+                yield text
+            else:
+                yield answer_markdown(item) + "\n\n" + _sources_markdown(item)
+
     with gr.Blocks(title="sectorchat") as demo:
-        gr.Markdown("# sectorchat\nCited answers about China's innovative-drug sector, every figure checked.")
-        if status:
-            gr.Markdown(status)
+        gr.Markdown("# sectorchat\nCited answers about China's innovative-drug sector — every figure checked "
+                    "against the passage it cites.")
+        if app.status:
+            gr.Markdown(app.status)
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Chat", height=520, elem_id="chatbot")
+                    box = gr.Textbox(placeholder="Ask about deals, revenue, upfront payments… (English or 中文)",
+                                     show_label=False, elem_id="question")
+                    with gr.Row():
+                        doc_types = gr.CheckboxGroup(["news", "filing", "other"], label="Document type")
+                        company = gr.Textbox(label="Company or ticker", placeholder="e.g. Lanting")
+                        date_from = gr.Textbox(label="From (YYYY-MM-DD)")
+                        date_to = gr.Textbox(label="To (YYYY-MM-DD)")
+                    gr.Examples(EXAMPLES, inputs=box, label="Try a question")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(sources_html(None), elem_id="sources")
+            box.submit(respond, [box, chatbot, doc_types, company, date_from, date_to], [chatbot, sources, box],
+                       api_visibility="private")
         with gr.Tab("Documents"):
-            table = gr.Dataframe(headers=DOC_COLUMNS, value=lambda: document_rows(settings), interactive=False)
-            gr.Button("Refresh").click(lambda: document_rows(settings), outputs=table, api_name="documents")
+            with gr.Row():
+                files = gr.File(file_count="multiple", label="Add documents (PDF, HTML, Markdown, text, Word)",
+                                file_types=[".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".docx"])
+                upload_btn = gr.Button("Ingest", variant="primary")
+            results = gr.Dataframe(headers=RESULT_COLUMNS, label="Last upload", interactive=False)
+            table = gr.Dataframe(headers=DOC_COLUMNS, value=app.document_rows, label="Documents", interactive=False)
+            with gr.Row():
+                choice = gr.Dropdown(choices=app.file_choices(), label="Document to delete", allow_custom_value=True)
+                confirm = gr.Checkbox(label="Yes, delete it and its chunks")
+                delete_btn = gr.Button("Delete", variant="stop")
+            delete_msg = gr.Markdown()
+            refresh_btn = gr.Button("Refresh")
+
+        def do_upload(paths: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, Any, Any]:  # noqa: B008
+            rows = app.upload([Path(p) for p in paths or []], progress)
+            return rows, app.document_rows(), gr.update(choices=app.file_choices())
+
+        def do_delete(name: str, ok: bool) -> tuple[str, Any, Any, bool]:
+            msg = app.delete(name, ok)
+            return msg, app.document_rows(), gr.update(choices=app.file_choices(), value=None), False
+
+        upload_btn.click(do_upload, files, [results, table, choice], api_name="upload")
+        delete_btn.click(do_delete, [choice, confirm], [delete_msg, table, choice, confirm], api_name="delete")
+        refresh_btn.click(app.document_rows, None, table, api_name="documents")
+        gr.api(chat_api, api_name="chat")
     return demo
+
+
+def _turns(chat: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    turns: list[tuple[str, str]] = []
+    user = ""
+    for m in chat:
+        content = m.get("content") if isinstance(m, dict) else getattr(m, "content", "")
+        text = content if isinstance(content, str) else str(content)
+        role = m.get("role") if isinstance(m, dict) else getattr(m, "role", "")
+        if role == "user":
+            user = text
+        elif role == "assistant" and user:
+            turns.append((user, text))
+            user = ""
+    return turns
+
+
+def _sources_markdown(answer: Answer) -> str:
+    lines = []
+    for c in answer.citations:
+        page = f", page {c.page}" if c.page else ""
+        lines.append(f"[{c.n}] {c.title} ({Path(c.source).name}{page}): \"{c.quote}\"")
+    return "\n".join(lines)
+
+
+def parse_auth(value: str) -> list[tuple[str, str]]:
+    """``user:password[,user:password]`` from SECTORCHAT_AUTH."""
+    pairs = []
+    for item in (value or "").split(","):
+        if item.strip():
+            user, sep, password = item.strip().partition(":")
+            if not sep or not user or not password:
+                raise SectorChatError("SECTORCHAT_AUTH must be user:password[,user:password]")
+            pairs.append((user, password))
+    return pairs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,13 +249,22 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         settings = load_settings(index=args.index)
-        status = ensure_corpus(settings)
+        auth = parse_auth(os.environ.get("SECTORCHAT_AUTH", ""))
+        app = App(settings)
     except SectorChatError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(status)
-    demo = build_app(settings, status)
-    demo.launch(server_name=args.host or "127.0.0.1", server_port=args.port or 7860, show_error=True)
+    host = args.host or os.environ.get("SECTORCHAT_HOST", "127.0.0.1")
+    port = args.port or int(os.environ.get("SECTORCHAT_PORT", "7860"))
+    if host not in ("127.0.0.1", "localhost", "::1") and not auth:
+        logger.warning("Serving on %s without a login: anyone who can reach this machine can read and change the "
+                       "index. Set SECTORCHAT_AUTH=user:password.", host)
+    if app.status:
+        print(app.status)
+    demo = build_ui(app)
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(server_name=host, server_port=port, auth=auth or None, show_error=False, css=CSS,
+                allowed_paths=[str((settings.index / "docs").resolve())], max_file_size=f"{int(settings.max_file_mb * 1024)}kb")
     return 0
 
 

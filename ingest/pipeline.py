@@ -7,6 +7,7 @@ import fnmatch
 import hashlib
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -194,6 +195,7 @@ class Ingestor:
                 file_name=item.path.name,
             )
             written, deleted = self.store.replace_document(record, item.chunks, vectors)
+            self._keep_copy(item.path, item.content_hash)
             report.chunks_written += written
             report.chunks_deleted += deleted
             (report.updated if item.existing else report.added).append(item.display)
@@ -202,6 +204,22 @@ class Ingestor:
             self.refresh_keyword_index()
         report.seconds = time.perf_counter() - started
         return report
+
+    def copy_path(self, content_hash: str, file_name: str) -> Path:
+        """Where the index keeps its own copy of a document (the web app opens PDFs from there)."""
+        return self.settings.index / "docs" / f"{content_hash}{Path(file_name).suffix.lower()}"
+
+    def _keep_copy(self, path: Path, content_hash: str) -> None:
+        dest = self.copy_path(content_hash, path.name)
+        if dest.exists():
+            return
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_suffix(dest.suffix + ".tmp")
+            shutil.copyfile(path, tmp)
+            tmp.replace(dest)
+        except OSError as exc:  # the copy is a convenience; the index itself is complete without it
+            logger.warning("Could not keep a copy of %s in %s: %s", path, dest.parent, exc)
 
     def refresh_keyword_index(self) -> None:
         """Bring the BM25 index beside the store up to date (after writes or deletes)."""
@@ -254,8 +272,11 @@ class Ingestor:
             if not named:
                 raise IngestError(f"no document {source!r} in the index; `python -m ingest --list` shows them")
             target = named[0].source
+        record = next(r for r in records if r.source == target)
         removed = self.store.delete_document(target)
         self.refresh_keyword_index()
+        if not any(r.content_hash == record.content_hash for r in records if r.source != target):
+            self.copy_path(record.content_hash, record.file_name).unlink(missing_ok=True)
         return target, removed
 
     def known_sources(self) -> list[str]:

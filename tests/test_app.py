@@ -1,17 +1,21 @@
-"""The run command's app: a real Gradio server that builds the index from the bundled corpus on first start."""
+"""The web app as users meet it: a real Gradio server, driven by gradio_client and by headless Chromium."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, write_pdf
+
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 def _free_port() -> int:
@@ -21,7 +25,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     idx = tmp_path_factory.mktemp("app") / "index"
     port = _free_port()
     proc = subprocess.Popen(
@@ -29,9 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
     )
-    url = f"http://127.0.0.1:{port}/"
     lines: list[str] = []
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 240
     assert proc.stdout is not None
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -42,24 +45,113 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
             break
     try:
         assert any("Running on local URL" in line for line in lines), "".join(lines)
-        yield url, idx, proc
+        assert any(line.startswith("Built the index from the bundled corpus: 2 documents") for line in lines)
+        yield f"http://127.0.0.1:{port}/", idx
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def test_first_start_ingests_the_bundled_corpus_and_lists_it(server: tuple[str, Path, subprocess.Popen[str]]) -> None:
+@pytest.fixture(scope="module")
+def client(server: tuple[str, Path]) -> Any:
     from gradio_client import Client
 
-    url, idx, _ = server
-    assert (idx / "chroma").is_dir()
-    client = Client(url, verbose=False)
-    table = client.predict(api_name="/documents")
-    rows = table["data"] if isinstance(table, dict) else table
-    titles = sorted(row[0] for row in rows)
-    assert titles == [
-        "China innovative drug sector: catalysts converge as out-licensing enters a harvest phase",
-        "Lanting Biopharma Holdings Ltd (fictional) — Annual Results Announcement for the year ended 31 December 2025",
-    ]
-    by_title = {row[0]: row for row in rows}
-    assert by_title[titles[1]][1:5] == ["filing", "2026-03-20", "en", 3]
+    return Client(server[0], verbose=False)
+
+
+def _rows(table: Any) -> list[list[Any]]:
+    return table["data"] if isinstance(table, dict) else table
+
+
+def test_chat_endpoint_answers_with_a_verified_figure_and_its_source(client: Any) -> None:
+    text = client.predict("How much did Chinese license-out deals bring upfront in 2025?", api_name="/chat")
+    assert "$7 billion ✅" in text
+    assert "✅ $7 billion [1] — quoted in its source" in text
+    assert ('[1] China innovative drug sector: catalysts converge as out-licensing enters a harvest phase '
+            '(innovative-drug-sector-2026-01.md): "In 2025, these figures saw') in text
+    assert "UNVERIFIED" not in text
+
+
+def test_chat_endpoint_streams(client: Any) -> None:
+    job = client.submit("How many license-out deals did Chinese drugmakers conclude in 2024?", api_name="/chat")
+    outputs = [o for o in job]  # every update the server streamed
+    assert len(outputs) >= 3
+    assert outputs[0] != outputs[-1] and "94 ✅" in outputs[-1]
+
+
+def test_upload_then_find_then_delete(client: Any, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    note = tmp_path / "hengrui-2026-02-10.md"
+    note.write_text("---\ntitle: Hengrui signs oncology deal\ndoc_type: news\ncompany: Hengrui\n---\n"
+                    "Hengrui Medicine received an upfront payment of US$160 million for HRS-1167 in 2026.\n",
+                    encoding="utf-8")
+    fake_pdf = tmp_path / "not-really.pdf"
+    fake_pdf.write_text("just text", encoding="utf-8")
+    results, table, _ = client.predict([handle_file(str(note)), handle_file(str(fake_pdf))], api_name="/upload")
+    outcome = {r[0]: (r[1], r[2]) for r in _rows(results)}
+    assert outcome["hengrui-2026-02-10.md"] == ("added", "")
+    assert outcome["not-really.pdf"] == ("failed", "named .pdf but is not a PDF (no %PDF- header)")
+    titles = [r[0] for r in _rows(table)]
+    assert "Hengrui signs oncology deal" in titles and len(titles) == 3
+
+    answer = client.predict("How much upfront did Hengrui receive for HRS-1167 in 2026?", api_name="/chat")
+    assert "US$160 million ✅" in answer and "hengrui-2026-02-10.md" in answer
+
+    msg, *_ = client.predict("hengrui-2026-02-10.md", False, api_name="/delete")
+    assert msg == "Tick the box to confirm that hengrui-2026-02-10.md should be deleted."
+    msg, table, *_ = client.predict("hengrui-2026-02-10.md", True, api_name="/delete")
+    assert msg.startswith("Deleted ") and msg.endswith("hengrui-2026-02-10.md (1 chunks).")
+    assert "Hengrui signs oncology deal" not in [r[0] for r in _rows(table)]
+    gone = client.predict("How much upfront did Hengrui receive for HRS-1167 in 2026?", api_name="/chat")
+    assert "160 million" not in gone and "The corpus does not answer this" in gone
+
+
+def test_uploaded_pdf_is_served_from_the_index_copy(client: Any, server: tuple[str, Path], tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    pdf = write_pdf(tmp_path / "zai-lab-2025.pdf", [["Zai Lab reported product revenue of US$412 million in 2025."]])
+    results, *_ = client.predict([handle_file(str(pdf))], api_name="/upload")
+    assert _rows(results)[0][1] == "added"
+    copies = list((server[1] / "docs").glob("*.pdf"))
+    assert any(c.read_bytes() == pdf.read_bytes() for c in copies)
+    uploaded = sorted(p.name for p in (server[1] / "uploads").glob("*/*"))
+    assert uploaded == ["hengrui-2026-02-10.md", "zai-lab-2025.pdf"]  # each in a generated folder
+    assert all(len(p.parent.name) == 12 for p in (server[1] / "uploads").glob("*/*"))
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it as root: apt-get install chromium)")
+    return path
+
+
+def test_browser_asks_sees_streamed_answer_and_highlighted_source(server: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    exe = _chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server[0])
+        box = page.locator("#question textarea")
+        box.fill("What were Lanting Biopharma's finance costs in 2025?")
+        box.press("Enter")
+        bot = page.locator("#chatbot")
+        bot.get_by_text("Finance costs", exact=False).first.wait_for(timeout=60000)
+        page.locator("#sources mark").first.wait_for(timeout=60000)
+        page.get_by_text("quoted in its source", exact=False).first.wait_for(timeout=60000)
+        marks = page.locator("#sources mark").all_inner_texts()
+        assert "Finance costs | (38.7) | (41.2) | (6.1)" in marks
+        assert "Item | 2025 (RMB million) | 2024 (RMB million) | Change (%)" in marks
+        meta = page.locator("#sources .source-meta").first.inner_text()
+        assert "filing" in meta and "page 2" in meta and "open page 2" in meta
+        href = page.locator("#sources .source-meta a").first.get_attribute("href") or ""
+        assert href.startswith("/gradio_api/file=") and href.endswith(".pdf#page=2")
+        page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
+        browser.close()
+    assert (ARTIFACTS / "chat-answer.png").stat().st_size > 10000
