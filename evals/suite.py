@@ -37,6 +37,8 @@ class SuiteQuestion:
     expected: tuple[ExpectedFigure, ...]
     sources: tuple[ExpectedSource, ...]
     history: tuple[tuple[str, str], ...] = ()
+    scope: tuple[str, ...] = ()  # file names the question may be answered from (external suites); () = all
+    category: str = ""  # free label for per-category scores (e.g. TAT-QA's answer_type)
 
 
 def load_suite(path: Path) -> list[SuiteQuestion]:
@@ -64,6 +66,8 @@ def load_suite(path: Path) -> list[SuiteQuestion]:
                                for e in obj.get("expected", [])),
                 sources=tuple(ExpectedSource(str(s["document"]), s.get("page")) for s in obj.get("sources", [])),
                 history=tuple((str(q), str(a)) for q, a in obj.get("history", [])),
+                scope=tuple(str(x) for x in obj.get("scope", [])),
+                category=str(obj.get("category", "")),
             ))
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"{path}:{i}: {exc}") from exc
