@@ -111,6 +111,45 @@ class App:
             return f"Error: {exc}"
         return f"Deleted {Path(source).name} ({removed} chunks)."
 
+    # -- evals ---------------------------------------------------------------------------------------------
+    def reports_dir(self) -> Path:
+        return self.settings.index / "reports"
+
+    def suite_choices(self) -> list[str]:
+        from evals.runner import available_suites
+
+        return [name for name, where in available_suites() if "not found" not in where]
+
+    def run_evals(self, suites: list[str], limit: int | None, progress: Any = None) -> dict[str, Any]:
+        """Run suites like `python -m evals run` and keep the report beside the index."""
+        import datetime as dt
+        import tempfile
+
+        from evals.report import write_report
+        from evals.runner import run_all
+
+        def on_progress(name: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress(done / max(total, 1), desc=f"{name}: {done}/{total}")
+
+        with tempfile.TemporaryDirectory(prefix="sectorchat-evals-") as tmp:
+            report = run_all(suites, self.settings, work=Path(tmp), limit=limit, on_progress=on_progress,
+                             embedder=self.ingestor.embedder)
+        write_report(report, self.reports_dir() / dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+        return report
+
+    def history(self) -> list[dict[str, Any]]:
+        """Metrics of every past run in the reports folder, oldest first (for the chart)."""
+        import json
+
+        rows = []
+        for file in sorted(self.reports_dir().glob("*/report.json")):
+            data = json.loads(file.read_text(encoding="utf-8"))
+            for key in ("figure_accuracy", "figure_faithfulness", "recall_at_k", "mrr", "refusal_accuracy"):
+                if key in data["metrics"]:
+                    rows.append({"run": file.parent.name, "metric": key, "value": data["metrics"][key]})
+        return rows
+
     def file_choices(self) -> list[str]:
         try:
             return [Path(r.source).name for r in self.ingestor.store.list_documents()]
@@ -187,6 +226,17 @@ def build_ui(app: App) -> Any:
                 delete_btn = gr.Button("Delete", variant="stop")
             delete_msg = gr.Markdown()
             refresh_btn = gr.Button("Refresh")
+        with gr.Tab("Evals"):
+            with gr.Row():
+                suite_pick = gr.CheckboxGroup(app.suite_choices(), label="Suites",
+                                              value=[c for c in app.suite_choices() if c.endswith(".jsonl")])
+                limit = gr.Number(value=50, precision=0, label="Questions per external suite")
+                eval_btn = gr.Button("Run", variant="primary")
+            metrics_table = gr.Dataframe(label="Metrics per suite", interactive=False)
+            questions_table = gr.Dataframe(headers=["Suite", "Question", "Expected", "Answered", "Result", "Why"],
+                                           label="Questions (failures first)", interactive=False, wrap=True)
+            chart = gr.LinePlot(value=_history_frame(app.history()), x="run", y="value", color="metric",
+                                label="Metrics over past runs", y_lim=[0, 1])
 
         def do_upload(paths: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, Any, Any]:  # noqa: B008
             rows = app.upload([Path(p) for p in paths or []], progress)
@@ -196,11 +246,52 @@ def build_ui(app: App) -> Any:
             msg = app.delete(name, ok)
             return msg, app.document_rows(), gr.update(choices=app.file_choices(), value=None), False
 
+        def do_evals(chosen: list[str], n: float | None, progress: Any = gr.Progress()) -> tuple[Any, Any, Any]:  # noqa: B008
+            if not chosen:
+                return [["Choose a suite."]], [], gr.skip()
+            try:
+                report = app.run_evals(chosen, int(n) if n else None, progress)
+            except SectorChatError as exc:
+                return [[f"Error: {exc}"]], [], gr.skip()
+            return _metrics_rows(report), _question_rows(report), _history_frame(app.history())
+
+        eval_btn.click(do_evals, [suite_pick, limit], [metrics_table, questions_table, chart], api_name="evals")
         upload_btn.click(do_upload, files, [results, table, choice], api_name="upload")
         delete_btn.click(do_delete, [choice, confirm], [delete_msg, table, choice, confirm], api_name="delete")
         refresh_btn.click(app.document_rows, None, table, api_name="documents")
         gr.api(chat_api, api_name="chat")
     return demo
+
+
+def _metrics_rows(report: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    from evals.harness import METRICS
+
+    rows = []
+    for name, s in [*report["suites"].items(), ("ALL", {"metrics": report["metrics"]})]:
+        m = s["metrics"]
+        rows.append({"suite": name, "n": int(m.get("questions", 0)),
+                     **{k: round(m[k], 3) if k in m else None for k in METRICS},
+                     "unverified": int(m.get("unverified_figures", 0)),
+                     "p50 ms": round(m.get("latency_total_p50_ms", 0)), "p95 ms": round(m.get("latency_total_p95_ms", 0))})
+    return pd.DataFrame(rows)
+
+
+def _question_rows(report: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for q in sorted(report["questions"], key=lambda q: (q["passed"], q["suite"], q["id"])):
+        expected = ", ".join(f"{e['value']:g} {e['unit']}" for e in q["expected"]) or (
+            "refusal" if q["kind"] == "unanswerable" else "")
+        rows.append([q["suite"], q["question"], expected, q["answer"][:400], "pass" if q["passed"] else "FAIL",
+                     "; ".join(q["why"])])
+    return rows
+
+
+def _history_frame(rows: list[dict[str, Any]]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(rows or [], columns=["run", "metric", "value"])
 
 
 def _turns(chat: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -69,6 +69,8 @@ def load_suite(path: Path) -> list[SuiteQuestion]:
                 scope=tuple(str(x) for x in obj.get("scope", [])),
                 category=str(obj.get("category", "")),
             ))
-        except (ValueError, KeyError, TypeError) as exc:
+        except KeyError as exc:
+            raise ConfigError(f"{path}:{i}: missing field {exc}") from exc
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"{path}:{i}: {exc}") from exc
     return out

@@ -155,3 +155,17 @@ def test_browser_asks_sees_streamed_answer_and_highlighted_source(server: tuple[
         page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "chat-answer.png").stat().st_size > 10000
+
+
+def test_evals_tab_runs_a_suite_and_charts_past_runs(client: Any, server: tuple[str, Path]) -> None:
+    metrics, questions, chart = client.predict(["sample_filing.jsonl"], 0, api_name="/evals")
+    header = metrics["headers"]
+    row = dict(zip(header, metrics["data"][0], strict=True))
+    assert row["suite"] == "sample_filing" and row["n"] == 9 and row["figure_accuracy"] == 1.0
+    assert [r[4] for r in _rows(questions)] == ["pass"] * 9
+    reports = list((server[1] / "reports").glob("*/report.json"))
+    assert len(reports) == 1
+    run = reports[0].parent.name
+    assert [r for r in chart["data"] if r[1] == "figure_accuracy"] == [[run, "figure_accuracy", 1.0]]
+    assert {r[1] for r in chart["data"]} == {"figure_accuracy", "figure_faithfulness", "recall_at_k", "mrr",
+                                             "refusal_accuracy"}
