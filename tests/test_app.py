@@ -169,3 +169,36 @@ def test_evals_tab_runs_a_suite_and_charts_past_runs(client: Any, server: tuple[
     assert [r for r in chart["data"] if r[1] == "figure_accuracy"] == [[run, "figure_accuracy", 1.0]]
     assert {r[1] for r in chart["data"]} == {"figure_accuracy", "figure_faithfulness", "recall_at_k", "mrr",
                                              "refusal_accuracy"}
+
+
+def test_login_is_required_when_configured(tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    from app import parse_auth
+
+    assert parse_auth("ana:s3cret, bo:pw2") == [("ana", "s3cret"), ("bo", "pw2")]
+    with pytest.raises(Exception, match="SECTORCHAT_AUTH must be user:password"):
+        parse_auth("nopassword")
+    shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "app.py", "--index", str(tmp_path / "idx"), "--port", str(port),
+                             "--host", "0.0.0.0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ, "SECTORCHAT_AUTH": "ana:s3cret"})
+    try:
+        lines: list[str] = []
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not any("Running on local URL" in x for x in lines):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        assert not any("without a login" in x for x in lines)  # a login is set: no warning
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error types
+            Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = Client(f"http://127.0.0.1:{port}/", auth=("ana", "s3cret"), verbose=False)
+        assert "94" in client.predict("How many license-out deals did Chinese drugmakers conclude in 2024?",
+                                      api_name="/chat")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
