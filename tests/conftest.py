@@ -59,6 +59,15 @@ def ingestor(settings: Settings, make_ingestor: Callable[..., Ingestor]) -> Inge
     return make_ingestor(settings)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def write_pdf(path: Path, pages: list[list[str]], *, font: str = "Helvetica", encrypt: str | None = None) -> Path:
     """Write a real PDF with reportlab: one list of text lines per page (STSong-Light for Chinese)."""
     from reportlab.lib.pagesizes import A4

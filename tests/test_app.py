@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,21 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, write_pdf
+from conftest import ROOT, free_port, write_pdf
 
 ARTIFACTS = ROOT / "test-artifacts"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     idx = tmp_path_factory.mktemp("app") / "index"
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "app.py", "--index", str(idx), "--port", str(port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -180,7 +174,7 @@ def test_login_is_required_when_configured(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="SECTORCHAT_AUTH must be user:password"):
         parse_auth("nopassword")
     shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "app.py", "--index", str(tmp_path / "idx"), "--port", str(port),
                              "--host", "0.0.0.0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env={**os.environ, "SECTORCHAT_AUTH": "ana:s3cret"})

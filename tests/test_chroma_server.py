@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, free_port
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +23,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     if not chroma.exists():
         pytest.skip("the chroma command is not installed in this environment")
     data = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
@@ -75,7 +69,7 @@ def test_ingest_list_and_ask_through_a_chroma_server(server: int, tmp_path: Path
 
 
 def test_a_server_that_is_down_is_a_clear_error(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SECTORCHAT_CHROMA_HOST": "127.0.0.1", "SECTORCHAT_CHROMA_PORT": str(port)}
     out = subprocess.run([sys.executable, "-m", "ingest", "--list", "--index", str(tmp_path)], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120, check=False)
