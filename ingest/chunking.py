@@ -130,6 +130,15 @@ class Chunker:
             if not table:
                 return
             first = text[table[0][0] : table[0][1]]
+            if len(table) == 1 and is_header_row(first):
+                # One " | " line with no rows under it is text that uses bars ("news A | news B"), not a table.
+                start = lead[0] if lead is not None else table[0][0]
+                lead = None
+                blocks.append(_Block("prose", section, units=[_Unit(start, table[0][1], 0)]))
+                table.clear()
+                carried = None
+                first_block_on_page = False
+                return
             cols = len(_cells(first))
             block = _Block("table", section, columns=cols)
             rows = list(table)

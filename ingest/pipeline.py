@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 IGNORE_FILE = ".sectorchatignore"
 # Bump when loading or chunking changes what a file turns into, so that unchanged files are re-ingested.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed in all)
 

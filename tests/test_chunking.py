@@ -142,3 +142,14 @@ def test_chunk_ids_are_content_derived(minilm: SentenceTransformerEmbeddings) ->
 def test_overlap_must_be_smaller_than_chunk(minilm: SentenceTransformerEmbeddings) -> None:
     with pytest.raises(ValueError, match="overlap must be less than max_tokens"):
         _chunker(minilm, max_tokens=50, overlap=50)
+
+
+def test_a_lone_bar_separated_line_is_text_not_a_header_without_rows(embedder: SentenceTransformerEmbeddings) -> None:
+    # A news list scraped as "title | time | title | time": one line, no rows; it must not vanish.
+    line = " | ".join(f"Headline number {i} about licensing deals 2025-03-19 21:{i:02d}" for i in range(40))
+    doc = LoadedDocument("news.txt", META, (Page(f"[Search result 14]\n{line}", None),))
+    chunks = _chunker(embedder, max_tokens=120, overlap=10).chunk(doc)
+    assert len(chunks) > 2
+    assert all(embedder.count_tokens([c.text])[0] <= 120 for c in chunks)
+    joined = " ".join(c.text for c in chunks)
+    assert "Headline number 0 about" in joined and "Headline number 39 about" in joined
