@@ -132,6 +132,11 @@ def _has_kind(unit: Unit, kind: str | None, *, strict: bool = True) -> bool:
     return any(_kind_ok(f, kind) for f in figures)
 
 
+def identity_text(chunk: Chunk) -> str:
+    """A chunk's document identity: title, company, tickers, file name and section."""
+    return _haystack(chunk)
+
+
 def _haystack(chunk: Chunk) -> str:
     return f"{chunk.title} {chunk.company} {' '.join(chunk.tickers)} {Path(chunk.source).stem} {chunk.section}"
 

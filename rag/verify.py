@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from rag.figures import parse_figures, same_quantity
 from rag.tables import figures_in
-from rag.answer import INSTRUCTION, period_text
+from rag.answer import INSTRUCTION, identity_text, period_text
 from rag.intent import Intent
-from rag.text import split_sentences
+from rag.text import is_header_row, is_table_line, split_sentences
 from rag.types import CheckedFigure, Chunk, Figure
 
 _MARKERS = re.compile(r"(?:\s*\[\d+\])+")
@@ -71,7 +71,9 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
         if not 1 <= n <= len(cited):
             continue
         chunk = cited[n - 1]
-        found = next((f for f in figures_in(chunk.text) if f.unit != "code" and same_quantity(fig, f)), None)
+        # Cells are tried with their column's unit and as written, since a quote may omit a second header line.
+        candidates = figures_in(chunk.text) + parse_figures(chunk.text)
+        found = next((f for f in candidates if f.unit != "code" and same_quantity(fig, f)), None)
         if found is None:
             continue
         problem = _context_problem(chunk, found, intent)
@@ -100,7 +102,7 @@ def _context_problem(chunk: Chunk, found: Figure, intent: Intent) -> str:
     passage, before = _passage(chunk.text, found)
     if intent.years and not any(y in period_text(passage, chunk.title) for y in intent.years):
         return f"for another period (the question asks about {' or '.join(intent.years)})"
-    hay = f"{passage} {before} {chunk.section} {chunk.title} {chunk.company} {' '.join(chunk.tickers)}".lower()
+    hay = f"{passage} {before} {identity_text(chunk)}".lower()
     absent = [e for e in intent.entities if e.lower() not in hay]
     if absent:
         return f"about another company (the question asks about {', '.join(absent)})"
@@ -113,9 +115,13 @@ def _passage(text: str, fig: Figure) -> tuple[str, str]:
     pos = 0
     for i, line in enumerate(lines):
         if pos <= fig.start < pos + len(line) + 1:
-            if " | " in line:
-                header = next((h for h in lines[: i + 1] if " | " in h), "")
-                return f"{header}\n{line}", ""
+            if is_table_line(line):
+                # The same header the answerer reads the row with: the first line of its table, if header-like.
+                top = i
+                while top > 0 and is_table_line(lines[top - 1]):
+                    top -= 1
+                header = lines[top] if top < i and is_header_row(lines[top]) else ""
+                return (f"{header}\n{line}" if header else line), ""
             break
         pos += len(line) + 1
     spans = split_sentences(text, 0, len(text))
