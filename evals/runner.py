@@ -67,6 +67,7 @@ def run_all(suites: Sequence[str], settings: Settings, *, work: Path, limit: int
                 logger.warning("%d documents of %s failed to ingest: %s", len(report.failed), name,
                                "; ".join(f"{p}: {w}" for p, w in report.failed[:5]))
         assistant = build_assistant(suite_settings, embedder=embedder)
+        assistant.store.count()  # a missing index is one clear error, not an error in every answer
         bar = _bar(name, progress_bar)
 
         def progress(done: int, total: int, bar: Any = bar, name: str = name) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rag.figures import format_quantity, parse_figures
 from rag.tables import figures_in
-from rag.intent import Intent
+from rag.intent import Intent, date_forms
 from rag.text import is_header_row, is_table_line, search_tokens, split_sentences
 from rag.types import Chunk, Figure, RetrievedChunk
 
@@ -217,7 +217,8 @@ class ExtractiveAnswerer:
         if intent.years and not any(y in _period(unit) for y in intent.years):
             return False
         near = _near(unit).lower()
-        return all(e.lower() in near for e in intent.entities) and all(d.lower() in near for d in intent.dates)
+        return all(e.lower() in near for e in intent.entities) and all(
+            any(form.lower() in near for form in date_forms(d)) for d in intent.dates)
 
     def _choose(self, intent: Intent, eligible: list[Scored]) -> list[Scored]:
         best = eligible[0]

@@ -38,7 +38,7 @@ _COMPARE_WORDS = re.compile(
     r"\bmore\b|\bless\b|\bfewer\b|difference|differ|compare|compared|\bvs\.?\b|versus|"
     r"\bgrow|\bgrew\b|growth|increase|\brise\b|\brose\b|\bchange|\bdecline|\bfell\b|\bfall\b|"
     r"ratio|times as|\bshare of\b|"
-    r"多了|少了|相比|比较|差额|增加了多少|增长了多少|倍",
+    r"多了|少了|相比|比较|差额|增加了多少|增长了多少|倍|比.{0,12}[多少]",
     re.IGNORECASE,
 )
 MEASURE_WORDS = re.compile(
@@ -103,6 +103,23 @@ def analyze(question: str) -> Intent:
         comparison=bool(_COMPARE_WORDS.search(question)) and (len(years) >= 2 or bool(re.search(r"ratio|share", question))),
         wants_figure=wants,
     )
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def date_forms(date: str) -> tuple[str, ...]:
+    """A day as the question wrote it and in the other language: "1月12日" <-> "January 12"."""
+    m = re.fullmatch(r"(\d{1,2})月(\d{1,2})日", date)
+    if m and 1 <= int(m[1]) <= 12:
+        return (date, f"{_MONTHS[int(m[1]) - 1]} {int(m[2])}", f"{int(m[2])} {_MONTHS[int(m[1]) - 1]}")
+    m = re.fullmatch(r"([A-Za-z]+)\s+(\d{1,2})|(\d{1,2})\s+([A-Za-z]+)", date)
+    if m:
+        month, day = (m[1], m[2]) if m[1] else (m[4], m[3])
+        if month.capitalize() in _MONTHS:
+            return (date, f"{_MONTHS.index(month.capitalize()) + 1}月{int(day)}日")
+    return (date,)
 
 
 def split_filters(question: str) -> tuple[str, Filters]:

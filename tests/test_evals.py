@@ -43,17 +43,17 @@ def test_our_suites_pass_their_thresholds(report: tuple[Path, subprocess.Complet
     assert out.returncode == 0, out.stdout + out.stderr
     data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     m = data["metrics"]
-    assert (m["questions"], m["figure_accuracy"], m["figure_faithfulness"], m["refusal_accuracy"]) == (39, 1.0, 1.0, 1.0)
+    assert (m["questions"], m["figure_accuracy"], m["figure_faithfulness"], m["refusal_accuracy"]) == (54, 1.0, 1.0, 1.0)
     assert m["unverified_figures"] == 0
     assert set(m) >= {"recall_at_k", "mrr", "citation_precision", "latency_total_p50_ms", "latency_total_p95_ms",
                       "latency_retrieve_p50_ms", "latency_rerank_p50_ms", "latency_answer_p50_ms"}
     assert set(data["suites"]) == {"sector_article", "sample_filing"}
-    assert len(data["questions"]) == 39
+    assert len(data["questions"]) == 54
     q = next(q for q in data["questions"] if q["id"] == "more-deals")
     assert q["passed"] and any(f["status"] == "derived" and f["value"] == 63 for f in q["figures"])
     summary = out.stdout.splitlines()
     assert summary[0].split()[:4] == ["suite", "n", "figure_accuracy", "figure_faithfulness"]
-    assert summary[1].split()[:3] == ["sector_article", "30", "1.000"]
+    assert summary[1].split()[:3] == ["sector_article", "45", "1.000"]
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "<h2>Metrics per suite</h2>" in page and "<svg" in page and "more-deals" in page
 
@@ -73,11 +73,11 @@ def test_compare_names_what_changed(report: tuple[Path, subprocess.CompletedProc
     worse = json.loads(json.dumps(data))
     q = next(q for q in worse["questions"] if q["id"] == "deals-2024")
     q["passed"], q["why"] = False, ["expected 94 count: not stated"]
-    worse["metrics"]["pass_rate"] = 38 / 39
+    worse["metrics"]["pass_rate"] = 53 / 54
     (tmp_path / "b.json").write_text(json.dumps(worse), encoding="utf-8")
     out = run("-m", "evals", "compare", folder, tmp_path / "b.json")
     assert out.returncode == 0
-    assert "pass_rate                    1.000    0.974    -0.026" in out.stdout
+    assert "pass_rate                    1.000    0.981    -0.019" in out.stdout
     assert "0 question(s) now pass, 1 now fail, 0 new, 0 gone." in out.stdout
     assert "  WORSE  sector_article/deals-2024: expected 94 count: not stated" in out.stdout
 
