@@ -48,10 +48,11 @@ def figures_in(text: str) -> list[Figure]:
     in_table = False
     for line in text.split("\n"):
         if is_table_line(line):
-            if not in_table and is_header_row(line):
+            if (not in_table or not any(u for u in units)) and is_header_row(line):
                 units = column_units(line)
-            elif is_header_row(line) and not any(u for u in units):
-                units = column_units(line)
+                # A header states labels, years and footnote marks ("2019 (1)"), not quantities.
+                for start in [k for k in by_start if pos <= k < pos + len(line)]:
+                    del by_start[start]
             else:
                 _apply(line, pos, units, by_start)
             in_table = True
