@@ -27,7 +27,8 @@ def answer_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     for m in _MARKERS.finditer(text):
         piece = text[pos : m.end()]
         refs = tuple(int(n) for n in _ONE.findall(m.group()))
-        out.append((_ONE.sub(lambda x: " " * len(x.group()), piece), refs))
+        # A piece starts where the last markers ended: "(2) Working capital…" is a list mark, as in the source.
+        out.append((_ONE.sub(lambda x: " " * len(x.group()), piece).lstrip(), refs))
         pos = m.end()
     if text[pos:].strip():
         out.append((text[pos:], ()))
@@ -72,16 +73,17 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
             continue
         chunk = cited[n - 1]
         # Cells are tried with their column's unit and as written, since a quote may omit a second header line.
-        candidates = figures_in(chunk.text) + parse_figures(chunk.text)
-        found = next((f for f in candidates if f.unit != "code" and same_quantity(fig, f)), None)
-        if found is None:
-            continue
-        problem = _context_problem(chunk, found, intent)
-        if INSTRUCTION.search(_passage(chunk.text, found)[0]):
-            problem = "only inside an instruction to the assistant, which states no fact"
-        if not problem:
-            return out("verified", n)
-        wrong_context = f"[{n}] gives {found.text} {problem}"
+        # Every occurrence counts (the same text first): one about the asked period and company verifies.
+        candidates = [f for f in figures_in(chunk.text) + parse_figures(chunk.text)
+                      if f.unit != "code" and same_quantity(fig, f)]
+        candidates.sort(key=lambda f: f.text != fig.text)
+        for found in candidates:
+            problem = _context_problem(chunk, found, intent)
+            if INSTRUCTION.search(_passage(chunk.text, found)[0]):
+                problem = "only inside an instruction to the assistant, which states no fact"
+            if not problem:
+                return out("verified", n)
+            wrong_context = wrong_context or f"[{n}] gives {found.text} {problem}"
     for results, arith in derived:
         if any(same_quantity(fig, r) for r in results):
             return out("derived", refs[0] if refs else None, arithmetic=arith)
