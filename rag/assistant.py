@@ -150,7 +150,7 @@ class Assistant:
             logger.warning("LLM backend failed: %s: %s", type(exc).__name__, exc)
             notice = (f"The LLM backend failed ({type(exc).__name__}: {str(exc)[:200]}); "
                       "this is the extractive answer.")
-            return self._extractive_with_notice(question, intent, ranked, notice, tokens)
+            return self._extractive_with_notice(question, intent, ranked, notice)
         draft = self.llm.to_draft(self._redact(text), ranked)
         answer = self._finish(question, intent, draft, ranked, backend=self.llm.name)
         bad = [f for f in answer.figures if f.status == "unverified"]
@@ -158,7 +158,7 @@ class Assistant:
             return answer
         notice = ("The LLM's answer stated " + ", ".join(f"{f.text} ({f.reason})" for f in bad[:3])
                   + "; this is the extractive answer instead.")
-        return self._extractive_with_notice(question, intent, ranked, notice, tokens)
+        return self._extractive_with_notice(question, intent, ranked, notice)
 
     def _secret(self) -> str:
         key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else ""
@@ -170,7 +170,7 @@ class Assistant:
         return text.replace(key, "[redacted]") if key else text
 
     def _extractive_with_notice(self, question: str, intent: Intent, ranked: Sequence[RetrievedChunk],
-                                notice: str, tokens: bool) -> Answer:
+                                notice: str) -> Answer:
         answer = self._finish(question, intent, self.answerer.draft(intent, ranked), ranked,
                               backend=self.answerer.name)
         return replace(answer, notice=notice)

@@ -17,13 +17,8 @@ from conftest import CORPUS, ROOT, free_port
 
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def _start_chroma(data: Path, port: int) -> subprocess.Popen[bytes]:
     chroma = Path(sys.executable).parent / "chroma"
-    if not chroma.exists():
-        pytest.skip("the chroma command is not installed in this environment")
-    data = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
     proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
@@ -32,12 +27,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2) as r:
                 if r.status == 200:
-                    break
+                    return proc
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not answer its heartbeat within 60 s")
+    proc.kill()
+    raise AssertionError("chroma run did not answer its heartbeat within 60 s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    if not (Path(sys.executable).parent / "chroma").exists():
+        pytest.skip("the chroma command is not installed in this environment")
+    port = free_port()
+    proc = _start_chroma(tmp_path_factory.mktemp("chroma-server"), port)
     yield port
     proc.terminate()
     proc.wait(timeout=30)
@@ -76,23 +78,6 @@ def test_a_server_that_is_down_is_a_clear_error(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert out.stderr.startswith(f"error: cannot reach the Chroma server at 127.0.0.1:{port}")
     assert "chroma run --path DIR --port PORT" in out.stderr
-
-
-def _start_chroma(data: Path, port: int) -> subprocess.Popen[bytes]:
-    chroma = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("chroma run did not answer its heartbeat within 60 s")
 
 
 def test_app_shows_a_readable_error_while_the_server_is_down_and_recovers(tmp_path: Path) -> None:
