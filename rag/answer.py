@@ -74,7 +74,7 @@ def units_of(chunk: Chunk, rank: int) -> list[Unit]:
             if INSTRUCTION.search(sentence):
                 before = sentence
                 continue
-            out.append(Unit(chunk, rank, sentence, sentence, _figures(sentence), before))
+            out.append(Unit(chunk, rank, sentence, sentence, tuple(figures_in(sentence)), before))
             before = sentence
         prose.clear()
 
@@ -89,17 +89,13 @@ def units_of(chunk: Chunk, rank: int) -> list[Unit]:
                 header = ""
             row = line.strip()
             context = f"{header}\n{row}" if header else row
-            row_figures = tuple(f for f in _figures(context) if f.start >= len(context) - len(row))
+            row_figures = tuple(f for f in figures_in(context) if f.start >= len(context) - len(row))
             out.append(Unit(chunk, rank, context, context, row_figures))
         else:
             in_table = False
             prose.append(line)
     flush()
     return out
-
-
-def _figures(text: str) -> tuple[Figure, ...]:
-    return tuple(figures_in(text))
 
 
 def _near(unit: Unit) -> str:
