@@ -6,7 +6,8 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ class App:
         from rag.assistant import build_assistant
 
         self.settings = settings
+        self.secrets = secrets_of(settings)
         self.ingestor = Ingestor.from_settings(settings)
         self.status = ""
         if not self.ingestor.store.list_documents():
@@ -55,12 +57,20 @@ class App:
                        (), (date_from or "").strip(), (date_to or "").strip())
 
     def stream_answer(self, message: str, history: list[tuple[str, str]], filters: Filters) -> Iterator[str | Answer]:
-        """The assistant's stream; any failure becomes a readable Answer, never a traceback."""
+        """The assistant's stream; any failure becomes a readable Answer, never a traceback. No secret of the
+        settings reaches the user, whatever an endpoint's error message or a model's answer quotes."""
         try:
-            yield from self.assistant.stream(message, history=history, filters=filters)
+            for item in self.assistant.stream(message, history=history, filters=filters):
+                yield redact(item, self.secrets) if isinstance(item, str) else self._redact_answer(item)
         except Exception as exc:  # the app keeps serving whatever goes wrong
             logger.exception("Answering failed")
-            yield Answer(question=message, answer="", refused=True, error=f"{type(exc).__name__}: {exc}")
+            yield Answer(question=message, answer="", refused=True,
+                         error=redact(f"{type(exc).__name__}: {exc}", self.secrets))
+
+    def _redact_answer(self, answer: Answer) -> Answer:
+        return replace(answer, answer=redact(answer.answer, self.secrets), notice=redact(answer.notice, self.secrets),
+                       error=redact(answer.error, self.secrets),
+                       refusal_reason=redact(answer.refusal_reason, self.secrets))
 
     def doc_urls(self) -> dict[str, str]:
         out = {}
@@ -88,7 +98,7 @@ class App:
         if good:
             def report_progress(done: int, total: int) -> None:
                 if progress is not None:
-                    progress(done / max(total, 1), desc=f"Embedding {done}/{total} chunks")
+                    progress(done / max(total, 1), desc=f"Ingesting {done}/{total} files")
 
             report = self.ingestor.run(list(good), progress=report_progress)
             by_path = {str(p): n for p, n in good.items()}
@@ -125,7 +135,7 @@ class App:
         import datetime as dt
         import tempfile
 
-        from evals.report import write_report
+        from evals.report import redact_report, write_report
         from evals.runner import run_all
 
         def on_progress(name: str, done: int, total: int) -> None:
@@ -135,6 +145,7 @@ class App:
         with tempfile.TemporaryDirectory(prefix="sectorchat-evals-") as tmp:
             report = run_all(suites, self.settings, work=Path(tmp), limit=limit, on_progress=on_progress,
                              embedder=self.ingestor.embedder)
+        report = redact_report(report, self.secrets)
         write_report(report, self.reports_dir() / dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
         return report
 
@@ -161,7 +172,7 @@ def build_ui(app: App) -> Any:
     """The Gradio Blocks: Chat and Documents tabs, and the `/chat` API endpoint."""
     import gradio as gr
 
-    from ui.render import answer_markdown, sources_html
+    from ui.render import answer_markdown, sources_html, stream_markdown
 
     def respond(message: str, chat: list[dict[str, Any]], doc_types: list[str], company: str, date_from: str,
                 date_to: str) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
@@ -174,7 +185,7 @@ def build_ui(app: App) -> Any:
         for item in app.stream_answer(message, turns, app.filters(doc_types, company, date_from, date_to)):
             if isinstance(item, str):
                 streamed += item
-                chat[-1] = {"role": "assistant", "content": streamed}
+                chat[-1] = {"role": "assistant", "content": stream_markdown(streamed)}
                 yield chat, gr.skip(), ""
             else:
                 chat[-1] = {"role": "assistant", "content": answer_markdown(item)}
@@ -317,6 +328,50 @@ def _sources_markdown(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def secrets_of(settings: Settings) -> list[str]:
+    """The values that must never be shown or logged: the LLM endpoint's API key (when long enough to be told
+    apart from ordinary words, as in rag.assistant)."""
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+    return [key] if len(key) >= 8 else []
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites each record, its arguments and its traceback included, without the secrets."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage(), self.secrets), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.secrets)
+        return True
+
+
+def install_secret_filter(secrets: list[str], *, handlers: Iterable[logging.Handler] | None = None) -> None:
+    """Redact ``secrets`` from whatever ``handlers`` write (default: every handler configured so far). A filter on a
+    handler sees the records of all loggers that reach it, the libraries' (openai, httpx) included."""
+    if not secrets:
+        return
+    if handlers is None:
+        loggers = [logging.getLogger(), *(lg for lg in logging.root.manager.loggerDict.values()
+                                          if isinstance(lg, logging.Logger))]
+        handlers = {h for lg in loggers for h in lg.handlers}
+    for handler in handlers:
+        handler.addFilter(_RedactingFilter(secrets))
+
+
 def parse_auth(value: str) -> list[tuple[str, str]]:
     """``user:password[,user:password]`` from SECTORCHAT_AUTH."""
     pairs = []
@@ -341,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(index=args.index)
         auth = parse_auth(os.environ.get("SECTORCHAT_AUTH", ""))
+        install_secret_filter(secrets_of(settings))
         app = App(settings)
     except SectorChatError as exc:
         print(f"error: {exc}", file=sys.stderr)

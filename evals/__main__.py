@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.report or Path("reports") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         with tempfile.TemporaryDirectory(prefix="sectorchat-evals-") as tmp:
             report = run_all(args.suites, settings, work=Path(tmp), limit=args.limit, progress_bar=True)
-        js, page = write_report(report, folder)
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+        js, page = write_report(report, folder, secrets=[key] if key else [])
         print(summary_table(report))
         print(f"\nReport: {js} and {page}")
         failures = failed_thresholds(report, thresholds)

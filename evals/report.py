@@ -25,7 +25,24 @@ def to_json(suites: Sequence[SuiteReport], *, settings: dict[str, Any]) -> dict[
     }
 
 
-def write_report(report: dict[str, Any], folder: Path) -> tuple[Path, Path]:
+def redact_report(report: Any, secrets: Sequence[str]) -> Any:
+    """A copy of the report with each secret (an API key an endpoint's error message quoted into a notice)
+    replaced by ``[redacted]`` in every string."""
+    if isinstance(report, str):
+        for secret in secrets:
+            report = report.replace(secret, "[redacted]")
+        return report
+    if isinstance(report, dict):
+        return {k: redact_report(v, secrets) for k, v in report.items()}
+    if isinstance(report, list | tuple):
+        return [redact_report(v, secrets) for v in report]
+    return report
+
+
+def write_report(report: dict[str, Any], folder: Path, *, secrets: Sequence[str] = ()) -> tuple[Path, Path]:
+    """Write report.json and report.html into ``folder``, without the given secrets."""
+    if secrets:
+        report = redact_report(report, secrets)
     folder.mkdir(parents=True, exist_ok=True)
     js = folder / "report.json"
     js.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

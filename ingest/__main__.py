@@ -25,6 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--delete", metavar="SOURCE", action="append", default=[],
                    help="remove a document (its path or file name, as --list shows); may repeat")
     p.add_argument("--list", action="store_true", help="list the documents in the index")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes that load, chunk and embed in parallel (default 1; the cores are shared out)")
+    p.add_argument("--shard", metavar="I/N",
+                   help="ingest only shard I of N (1-based), for N processes sharing a Chroma server")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens, file by file")
     return p
 
@@ -35,6 +39,8 @@ def print_report(report: IngestReport, where: str) -> None:
         f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {len(report.skipped)} skipped; "
         f"{report.chunks_written} chunks written, {report.chunks_deleted} stale chunks deleted."
     )
+    if report.chunks_recovered:
+        print(f"  recovered {report.chunks_recovered} orphaned chunk(s) left by an interrupted earlier run")
     for label, items in (("added", report.added), ("updated", report.updated), ("unchanged", report.unchanged)):
         for name in items:
             print(f"  {label:<9} {name}")
@@ -65,10 +71,28 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # pypdf warns on stderr about damaged files; the report already names them with a reason
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
     if not (args.paths or args.list or args.delete or args.rebuild):
         _parser().print_usage(sys.stderr)
         print("python -m ingest: error: give files or folders to ingest, or --list / --delete / --rebuild",
               file=sys.stderr)
+        return 2
+    shard = None
+    if args.shard:
+        from ingest.pipeline import Shard
+
+        try:
+            shard = Shard.parse(args.shard)
+        except ValueError as exc:
+            print(f"python -m ingest: error: {exc}", file=sys.stderr)
+            return 2
+        if args.rebuild:
+            print("python -m ingest: error: --rebuild would drop the other shards' documents; "
+                  "rebuild once without --shard", file=sys.stderr)
+            return 2
+    if args.workers < 1:
+        print(f"python -m ingest: error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
         return 2
     try:
         settings = load_settings(index=args.index)
@@ -99,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Rebuilding the index in {where} from {len(paths)} path(s).")
         if paths or args.rebuild:
             with ProgressBar() as bar:
-                report = ingestor.run(paths, progress=bar)
+                report = ingestor.run(paths, progress=bar, workers=args.workers, shard=shard)
             print_report(report, where)
             if report.failed:
                 status = 1
@@ -121,7 +145,7 @@ class ProgressBar:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr, disable=None)
+            self._bar = tqdm(total=total, unit="file", desc="Ingesting", file=sys.stderr, disable=None)
         self._bar.update(done - self._bar.n)
 
     def __enter__(self) -> ProgressBar:

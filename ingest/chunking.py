@@ -218,10 +218,25 @@ class Chunker:
             return [unit]
         seg = text[unit.start : unit.end]
         offsets = self.token_offsets(seg)
+        budget = self.max_tokens
+        # A piece cut from a longer text may tokenise into more tokens on its own (a run without spaces is
+        # segmented differently without its left context): count the pieces and cut smaller until they fit.
+        for _ in range(4):
+            pieces = self._cut(text, unit, seg, offsets, budget)
+            counts = self.count_tokens([text[p.start : p.end] for p in pieces])
+            for piece, n in zip(pieces, counts, strict=True):
+                piece.tokens = n
+            over = max(counts, default=0) - self.max_tokens
+            if over <= 0:
+                break
+            budget = max(1, budget - over - budget // 20)
+        return pieces
+
+    def _cut(self, text: str, unit: _Unit, seg: str, offsets: list[tuple[int, int]], budget: int) -> list[_Unit]:
         pieces: list[_Unit] = []
         t = 0
         while t < len(offsets):
-            limit = t + self.max_tokens
+            limit = t + budget
             a = offsets[t][0]
             b = len(seg) if limit >= len(offsets) else offsets[limit][0]
             if limit < len(offsets):
@@ -253,6 +268,12 @@ class Chunker:
                 used += units[j].tokens
                 j += 1
             a, b = units[i].start, units[j - 1].end
+            # Units with no white space between them (Chinese sentences, pieces of a cut run) can tokenise into
+            # more tokens together than apart: count those chunks as a whole, and give back units until they fit.
+            glued = any(units[k].start == units[k - 1].end for k in range(i + 1, j))
+            while glued and j - 1 > i and self.count_tokens([text[a:b]])[0] > self.max_tokens:
+                j -= 1
+                b = units[j - 1].end
             out.append((a, b, text[a:b], False))
             if j >= len(units):
                 break

@@ -7,9 +7,11 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from ingest.encoding import decode_text
+from ingest.encoding import decode_text_with_warnings, describe_error
 from ingest.metadata import build_meta, date_from_name, parse_date, split_front_matter
 from ingest.pdf import load_pdf_pages
 from rag.errors import IngestError
@@ -54,12 +56,16 @@ def _md_title(text: str) -> str:
 
 
 def load_text(data: bytes, source: str, file_name: str) -> LoadedDocument:
-    return _text_doc(decode_text(data), source, file_name)
+    text, warnings = decode_text_with_warnings(data)
+    return _text_doc(text, source, file_name, warnings=warnings)
 
 
 def load_markdown(data: bytes, source: str, file_name: str) -> LoadedDocument:
-    fm = split_front_matter(decode_text(data))
-    return _text_doc(fm.body, source, file_name, fm.fields, fm.warnings)
+    text, warnings = decode_text_with_warnings(data)
+    fm = split_front_matter(text)
+    if fm.fields and not fm.body.strip():
+        raise IngestError("no text in the file: it holds only front matter")
+    return _text_doc(fm.body, source, file_name, fm.fields, warnings + fm.warnings)
 
 
 # -- HTML ----------------------------------------------------------------------------------------------------
@@ -72,9 +78,9 @@ _BLOCK_TAGS = ("p", "div", "section", "article", "li", "ul", "ol", "blockquote",
 
 
 def load_html(data: bytes, source: str, file_name: str) -> LoadedDocument:
-    from bs4 import BeautifulSoup, Comment, NavigableString
+    from bs4 import BeautifulSoup
 
-    text = decode_text(data)
+    text, warnings = decode_text_with_warnings(data)
     if not re.search(r"<\s*(html|body|p|div|article|h[1-6]|table|span|title)\b", text[:200000], re.IGNORECASE):
         raise IngestError("not HTML: no HTML elements found")
     soup = BeautifulSoup(text, "lxml")
@@ -102,30 +108,69 @@ def load_html(data: bytes, source: str, file_name: str) -> LoadedDocument:
             continue
         tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
-    for node in list(root.find_all(string=True)):
-        if node.find_parent("pre") is None and not isinstance(node, Comment):
-            # Source line breaks inside a paragraph are spaces (none between Chinese characters).
-            squeezed = _CJK_GAP.sub("", str(node))
-            node.replace_with(NavigableString(_SPACES.sub(" ", squeezed)))
     for table in root.find_all("table"):
+        if table.decomposed:
+            continue  # a table inside a table: its rows were written with the outer one
         rows = []
         for tr in table.find_all("tr"):
-            cells = [" ".join(c.get_text(" ").split()) for c in tr.find_all(["th", "td"])]
+            cells = [_squeeze(c.get_text(" ")) for c in tr.find_all(["th", "td"])]
             if any(cells):
                 rows.append(" | ".join(cells))
-        table.replace_with(NavigableString("\n\n" + "\n".join(rows) + "\n\n"))
+        if not rows:  # text put straight into <table>, outside any cell, is still text
+            rows = [_squeeze(table.get_text(" "))]
+        table.replace_with(_written()("\n\n" + "\n".join(rows) + "\n\n")).decompose()
     for level in range(1, 7):
         for h in root.find_all(f"h{level}"):
-            h.replace_with(NavigableString(f"\n\n{'#' * level} {' '.join(h.get_text(' ').split())}\n\n"))
-    for tag in root.find_all(_BLOCK_TAGS):
-        tag.insert_before(NavigableString("\n\n"))
-        tag.insert_after(NavigableString("\n\n"))
-    raw = root.get_text()
+            if not h.decomposed:
+                h.replace_with(_written()(f"\n\n{'#' * level} {_squeeze(h.get_text(' '))}\n\n")).decompose()
+    raw = _block_text(root)
     lines = [" ".join(line.split()) for line in raw.split("\n")]
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if not body:
         raise IngestError("no text in the HTML body (only scripts, navigation or markup)")
-    return _text_doc(body, source, file_name, title=title or _md_title(body), date=date)
+    return _text_doc(body, source, file_name, warnings=warnings, title=title or _md_title(body), date=date)
+
+
+def _squeeze(text: str) -> str:
+    """Source line breaks and runs of white space are one space (none between Chinese characters)."""
+    return " ".join(_CJK_GAP.sub("", text).split())
+
+
+@lru_cache(maxsize=1)
+def _written() -> type:
+    """NavigableString for text the loader writes into the tree (a table's rows, a heading): kept as it is."""
+    from bs4 import NavigableString
+
+    return type("Written", (NavigableString,), {})
+
+
+def _block_text(root: Any) -> str:
+    """The text under ``root``: blank lines around block elements, white space squeezed outside <pre>.
+
+    A walk with its own stack, touching each node once: a page nested thousands of elements deep must neither
+    recurse nor take quadratic time (inserting separators into such a tree does).
+    """
+    from bs4 import CData, NavigableString, Tag
+
+    written = _written()
+    out: list[str] = []
+    stack: list[tuple[Any, bool, bool]] = [(root, False, False)]  # (node, closing its block, inside <pre>)
+    while stack:
+        node, closing, in_pre = stack.pop()
+        if closing:
+            out.append("\n\n")
+        elif isinstance(node, Tag):
+            if node.name in _BLOCK_TAGS:
+                out.append("\n\n")
+                stack.append((node, True, in_pre))
+            inner = in_pre or node.name == "pre"
+            stack.extend((child, False, inner) for child in reversed(node.contents))
+        elif isinstance(node, written):
+            out.append(str(node))
+        elif type(node) in (NavigableString, CData):  # not comments, doctypes or processing instructions
+            # Source line breaks inside a paragraph are spaces (none between Chinese characters).
+            out.append(str(node) if in_pre else _SPACES.sub(" ", _CJK_GAP.sub("", str(node))))
+    return "".join(out)
 
 
 # -- DOCX ----------------------------------------------------------------------------------------------------
@@ -136,10 +181,13 @@ def load_docx(data: bytes, source: str, file_name: str) -> LoadedDocument:
         from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise IngestError(f"not a valid Word .docx file ({exc})") from exc
+    except KeyError as exc:  # a ZIP archive, but not of a Word document's parts
+        raise IngestError(f"not a valid Word .docx file: a ZIP archive without a Word document in it "
+                          f"({describe_error(exc)})") from exc
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise IngestError(f"not a valid Word .docx file ({describe_error(exc).split(': ', 1)[-1]})") from exc
     except Exception as exc:  # python-docx raises PackageNotFoundError and lxml errors on junk
-        raise IngestError(f"not a valid Word .docx file ({type(exc).__name__}: {exc})") from exc
+        raise IngestError(f"not a valid Word .docx file ({describe_error(exc)})") from exc
     parts: list[str] = []
     for element in document.element.body.iterchildren():
         tag = element.tag.rsplit("}", 1)[-1]

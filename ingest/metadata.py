@@ -29,6 +29,24 @@ _TICKER = re.compile(
 FRONT_MATTER_FIELDS = ("title", "date", "source", "url", "doc_type", "company", "tickers", "language")
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that keeps an impossible date ("2025-13-45") as its text, for build_meta to warn about."""
+
+
+def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)  # type: ignore[arg-type]
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+
+
+_KINDS: dict[type, str] = {list: "a list", dict: "a mapping", str: "plain text", int: "a number", float: "a number",
+                          bool: "a yes/no value", dt.date: "a date", dt.datetime: "a date"}
+
+
 @dataclass(frozen=True)
 class FrontMatter:
     """Front matter split from a Markdown file: the fields, the body, and what was wrong with the header."""
@@ -53,17 +71,19 @@ def split_front_matter(text: str) -> FrontMatter:
     body_offset = 4 + end.end() + 1
     body = text[body_offset:]
     try:
-        data = yaml.safe_load(header)
+        data = yaml.load(header, Loader=_FrontMatterLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return FrontMatter({}, body, body_offset, (f"broken front matter{where}: {reason}; ingested the body without it",))
+    except RecursionError:
+        return FrontMatter({}, body, body_offset, ("broken front matter: nested too deeply; ingested the body without it",))
     if data is None:
         return FrontMatter({}, body, body_offset, ())
     if not isinstance(data, dict):
         return FrontMatter(
-            {}, body, body_offset, (f"front matter is a {type(data).__name__}, not key: value pairs; ignored it",)
+            {}, body, body_offset, (f"front matter is {_KINDS.get(type(data), 'a value')}, not key: value pairs; ignored it",)
         )
     warnings = [f"front matter field {k!r} is not used" for k in data if k not in FRONT_MATTER_FIELDS]
     return FrontMatter({str(k): v for k, v in data.items()}, body, body_offset, tuple(warnings))
@@ -139,6 +159,16 @@ def build_meta(
         The metadata and warnings about fields that were given but unusable.
     """
     warnings: list[str] = []
+    fields = dict(fields)
+    for key in ("title", "source", "url", "doc_type", "company", "language", "tickers"):
+        value = fields.get(key)
+        if value is None or isinstance(value, str | int | float | dt.date):
+            continue
+        if key == "tickers" and isinstance(value, list | tuple):
+            continue
+        kind = _KINDS.get(type(value), f"a {type(value).__name__}")
+        warnings.append(f"front matter field {key!r} is {kind}, not text; ignored it")
+        del fields[key]
     head = text[:4000]
     title = str(fields.get("title") or "").strip() or fallback_title or _first_line(text) or file_name
     date = ""

@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+from ingest.encoding import describe_error
 from rag.errors import IngestError
 from rag.text import is_table_line
 from rag.types import Page
@@ -67,14 +68,19 @@ def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
             try:
                 opened = reader.decrypt("")
             except Exception as exc:
-                raise IngestError(f"encrypted PDF that cannot be opened ({exc}); decrypt it first") from exc
+                raise IngestError(f"encrypted PDF that cannot be opened ({describe_error(exc)}); decrypt it first") from exc
             if not opened:
                 raise IngestError("encrypted PDF: it needs a password; save a decrypted copy and ingest that")
         n_pages = len(reader.pages)
     except IngestError:
         raise
     except (PdfReadError, Exception) as exc:  # pypdf raises many types on damaged files
-        raise IngestError(f"corrupt PDF: {type(exc).__name__}: {exc}") from exc
+        if b"%%EOF" not in data[-1024:]:
+            raise IngestError(
+                "corrupt PDF: truncated, the file ends before its %%EOF marker (an incomplete download or "
+                f"copy?): {describe_error(exc)}"
+            ) from exc
+        raise IngestError(f"corrupt PDF: {describe_error(exc)}") from exc
     if n_pages == 0:
         raise IngestError("corrupt PDF: no pages")
     warnings: list[str] = []
@@ -88,21 +94,32 @@ def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
         title = ""
     plumber = _open_plumber(data, encrypted=reader.is_encrypted)
     raw_pages: list[str] = []
+    unreadable: list[int] = []
+    first_error = ""
     for i in range(n_pages):
         text = ""
         try:
             text = reader.pages[i].extract_text() or ""
         except Exception as exc:
-            warnings.append(f"page {i + 1}: text could not be read ({type(exc).__name__}: {exc})")
+            unreadable.append(i + 1)
+            first_error = first_error or describe_error(exc)
+            warnings.append(f"page {i + 1}: text could not be read, page skipped (damaged PDF? "
+                            f"{describe_error(exc)})")
         if plumber is not None:
             tabled = _plumber_text_with_tables(plumber, i)
             if tabled is not None:
                 text = tabled
         raw_pages.append(text)
     if plumber is not None:
-        plumber.close()
+        try:
+            plumber.close()
+        except Exception as exc:  # closing parses the page tree again, and a damaged one raises
+            logger.debug("pdfplumber could not close the PDF cleanly (%s)", exc)
     pages = [Page(clean_page_text(t), i + 1) for i, t in enumerate(drop_running_lines(raw_pages))]
-    empty = [p.number for p in pages if not p.text.strip()]
+    empty = [p.number for p in pages if not p.text.strip() and p.number not in unreadable]
+    if unreadable and all(not p.text.strip() for p in pages):
+        raise IngestError(f"corrupt PDF: the text of {'its only page' if n_pages == 1 else 'every page'} "
+                          f"could not be read ({first_error})")
     if empty and len(empty) < len(pages):
         warnings.append(f"no text layer on page(s) {', '.join(map(str, empty))} (scanned?); those pages are skipped")
     return pages, title, warnings

@@ -7,13 +7,16 @@ import fnmatch
 import hashlib
 import logging
 import os
+import queue
 import shutil
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.chunking import Chunker
+from ingest.encoding import describe_error
 from ingest.loaders import LOADERS, load_document
 from rag.config import Settings
 from rag.embeddings import Embedder, make_embedder
@@ -26,21 +29,66 @@ logger = logging.getLogger(__name__)
 
 IGNORE_FILE = ".sectorchatignore"
 # Bump when loading or chunking changes what a file turns into, so that unchanged files are re-ingested.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
-Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed in all)
+Progress = Callable[[int, int], None]  # (files finished so far, files to ingest in all)
+
+
+@dataclass(frozen=True)
+class _Todo:
+    """A file that is new or changed since the index last saw it."""
+
+    path: Path
+    display: str
+    named: bool
+    existing: DocumentRecord | None
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    path: Path
-    display: str
+    """A file loaded, chunked and (once ``vectors`` is set) embedded, ready to be written."""
+
     doc: LoadedDocument
     chunks: list[Chunk]
-    existing: DocumentRecord | None
     content_hash: str
     ingest_key: str
     pages: int
+    vectors: list[list[float]] | None = None
+
+
+@dataclass(frozen=True)
+class Shard:
+    """``--shard i/N``: this process ingests the files whose source id hashes to ``i`` (1-based) of ``N``."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            i, n = (int(x) for x in text.split("/"))
+        except ValueError:
+            raise ValueError(f"--shard takes i/N, like 1/4; got {text!r}") from None
+        if not 1 <= i <= n:
+            raise ValueError(f"--shard {text}: i must be between 1 and N")
+        return cls(i, n)
+
+    def owns(self, source: str) -> bool:
+        return int(hashlib.sha256(source.encode("utf-8")).hexdigest()[:8], 16) % self.count == self.index - 1
+
+
+# Chunks embedded in one call (across small files); Settings.write_batch chunks are written at a time.
+EMBED_GROUP = 256
+
+
+def printable(text: str) -> str:
+    """Text as reports show it: control characters escaped, so a file name or a message cannot forge lines."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
+def display_name(path: Path) -> str:
+    """A path as reports show it (see ``printable``)."""
+    return printable(str(path))
 
 
 def source_id(path: Path) -> str:
@@ -53,8 +101,8 @@ def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, bool]], list[tuple
 
     Returns:
         (files with a flag telling whether the user named the file itself, failures, skipped files). A named
-        file of an unsupported type is a failure; inside a folder it is skipped, as are hidden files and the
-        patterns listed in a folder's ``.sectorchatignore``.
+        file of an unsupported type is a failure; inside a folder it is skipped, as are hidden files, the
+        patterns listed in a folder's ``.sectorchatignore`` and symbolic links that lead out of the folder.
     """
     files: list[tuple[Path, bool]] = []
     failed: list[tuple[str, str]] = []
@@ -63,15 +111,17 @@ def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, bool]], list[tuple
         if path.is_dir():
             for file, reason in _walk(path):
                 if reason:
-                    skipped.append((str(file), reason))
+                    skipped.append((display_name(file), reason))
                 else:
                     files.append((file, False))
         elif path.is_file():
             files.append((path, True))
+        elif path.is_symlink():
+            failed.append((display_name(path), "broken symbolic link (its target does not exist)"))
         elif path.exists():
-            failed.append((str(path), "not a regular file"))
+            failed.append((display_name(path), "not a regular file"))
         else:
-            failed.append((str(path), "no such file or folder"))
+            failed.append((display_name(path), "no such file or folder"))
     seen: set[str] = set()
     unique = []
     for file, named in files:
@@ -90,8 +140,12 @@ def _walk(root: Path) -> Iterable[tuple[Path, str]]:
             line.strip() for line in ignore.read_text(encoding="utf-8", errors="replace").splitlines()
             if line.strip() and not line.startswith("#")
         ]
+    real_root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for d in sorted(dirnames):
+            if not d.startswith(".") and (Path(dirpath) / d).is_symlink():
+                yield Path(dirpath) / d, "symbolic link to a folder (not followed)"
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (Path(dirpath) / d).is_symlink())
         for name in sorted(filenames):
             file = Path(dirpath) / name
             rel = file.relative_to(root).as_posix()
@@ -99,10 +153,33 @@ def _walk(root: Path) -> Iterable[tuple[Path, str]]:
                 continue
             if any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns):
                 yield file, f"listed in {IGNORE_FILE}"
-            elif file.suffix.lower() not in LOADERS:
+                continue
+            if file.is_symlink():
+                try:
+                    target = file.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    yield file, "broken symbolic link (its target does not exist)"
+                    continue
+                if not target.is_relative_to(real_root):
+                    yield file, "symbolic link to a file outside the folder"
+                    continue
+                if not target.is_file():
+                    yield file, "symbolic link to something that is not a regular file"
+                    continue
+            elif not file.is_file():
+                yield file, "not a regular file"
+                continue
+            if file.suffix.lower() not in LOADERS:
                 yield file, f"unsupported file type {file.suffix.lower() or '(no extension)'!r}"
             else:
                 yield file, ""
+
+
+def _versioned(chunks: list[Chunk], ingest_key: str) -> list[Chunk]:
+    """Chunk ids that name the document version too, so a new version never overwrites the visible one."""
+    return [
+        replace(c, id=hashlib.sha256(f"{ingest_key}:{c.id}".encode()).hexdigest()[:32]) for c in chunks
+    ]
 
 
 class Ingestor:
@@ -136,8 +213,18 @@ class Ingestor:
         raw = f"{content_hash}|{self.embedder.name}|{s.chunk_tokens}|{s.chunk_overlap}|{PIPELINE_VERSION}"
         return hashlib.sha256(raw.encode()).hexdigest()
 
-    def run(self, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:
+    def run(self, paths: Sequence[Path], *, progress: Progress | None = None, workers: int = 1,
+            shard: Shard | None = None) -> IngestReport:
         """Ingest files and folders; one bad file is reported and skipped, never fatal.
+
+        Files stream through load → chunk → embed → write: loading runs ahead of embedding (in a thread, or in
+        ``workers`` processes that also embed), chunks of small files are embedded together, and documents are
+        written to Chroma in groups, each document switching versions at once (see ChunkStore.write_documents).
+
+        Args:
+            progress: called with (files finished, files to ingest).
+            workers: processes that load, chunk and embed in parallel (the cores are split among them).
+            shard: ingest only this shard's files (N processes, e.g. on several machines, sharing a server).
 
         Raises:
             SectorChatError: the store cannot be opened or written (nothing can be ingested then).
@@ -145,65 +232,143 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         files, report.failed, report.skipped = discover(paths)
+        if shard is not None:
+            files = [(f, named) for f, named in files if shard.owns(source_id(f))]
         _ = self.store.chunks  # open (and check the model of) the index before any work
-        prepared: list[_Prepared] = []
+        report.chunks_recovered = self.store.recover(shard.owns if shard else None)
+        existing = {r.source: r for r in self.store.list_documents()}
+        todo: list[_Todo] = []
         for path, named in files:
-            display = str(path)
+            display = display_name(path)
             try:
-                item = self._prepare(path, display)
+                key = self.ingest_key(self._read(path)[1])
             except IngestError as exc:
-                if not named and str(exc).startswith("unsupported file type"):
-                    report.skipped.append((display, str(exc)))
-                else:
-                    report.failed.append((display, str(exc)))
+                report.failed.append((display, printable(str(exc))))
                 logger.warning("Could not ingest %s: %s; skipping it", display, exc)
                 continue
-            except SectorChatError:
-                raise
-            except Exception as exc:  # a loader bug must not stop the other files
-                logger.exception("Unexpected error while reading %s", display)
-                report.failed.append((display, f"unexpected error: {type(exc).__name__}: {exc}"))
-                continue
-            if item is None:
+            record = existing.get(source_id(path))
+            if record is not None and record.ingest_key == key:
                 report.unchanged.append(display)
             else:
-                report.warnings.extend((display, w) for w in item.doc.warnings)
-                prepared.append(item)
-        total = sum(len(p.chunks) for p in prepared)
-        done = 0
-        if progress and total:
-            progress(0, total)
-        for item in prepared:
-            vectors: list[list[float]] = []
-            texts = [c.embedding_text() for c in item.chunks]
-            step = max(self.settings.embed_batch_size * 4, 64)
-            for i in range(0, len(texts), step):
-                vectors.extend(self.embedder.embed_documents(texts[i : i + step]))
-                done += len(texts[i : i + step])
-                if progress:
-                    progress(done, total)
-            now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-            record = DocumentRecord(
-                source=item.doc.source,
-                content_hash=item.content_hash,
-                ingest_key=item.ingest_key,
-                meta=item.doc.meta,
-                pages=item.pages,
-                chunks=len(item.chunks),
-                added_at=item.existing.added_at if item.existing else now,
-                updated_at=now,
-                file_name=item.path.name,
-            )
-            written, deleted = self.store.replace_document(record, item.chunks, vectors)
-            self._keep_copy(item.path, item.content_hash)
-            report.chunks_written += written
-            report.chunks_deleted += deleted
-            (report.updated if item.existing else report.added).append(item.display)
-            logger.info("%s %s: %d chunks", "Updated" if item.existing else "Added", item.display, written)
-        if prepared:
+                todo.append(_Todo(path, display, named, record))
+        writer = _Writer(self, report, len(todo), progress)
+        if workers > 1 and len(todo) > 1:
+            stream = self._parallel(todo, workers)
+        else:
+            stream = self._embedded(self._loaded(todo))
+        for item, result in stream:
+            if isinstance(result, _Prepared):
+                writer.add(item, result)
+            else:
+                writer.fail(item, result)
+        writer.flush()
+        if writer.wrote or report.chunks_recovered:
             self.refresh_keyword_index()
         report.seconds = time.perf_counter() - started
         return report
+
+    # -- the stream ----------------------------------------------------------------------------------------
+    def _loaded(self, todo: Sequence[_Todo]) -> Iterator[tuple[_Todo, _Prepared | str]]:
+        """Load and chunk files in a thread that runs ahead of the caller (embedding releases the GIL)."""
+        out: queue.Queue[tuple[_Todo, _Prepared | str] | BaseException | None] = queue.Queue(maxsize=32)
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                for item in todo:
+                    if stop.is_set():
+                        return
+                    out.put((item, _prepare_or_reason(self, item)))
+                out.put(None)
+            except BaseException as exc:  # a store or settings error: fatal, re-raised in the caller
+                out.put(exc)
+
+        thread = threading.Thread(target=produce, name="ingest-loader", daemon=True)
+        thread.start()
+        try:
+            while (got := out.get()) is not None:
+                if isinstance(got, BaseException):
+                    raise got
+                yield got
+        finally:
+            stop.set()
+            while thread.is_alive():  # let a blocked producer finish its put
+                try:
+                    out.get(timeout=0.1)
+                except queue.Empty:
+                    pass
+
+    def _embedded(self, loaded: Iterable[tuple[_Todo, _Prepared | str]]) -> Iterator[tuple[_Todo, _Prepared | str]]:
+        """Embed the chunks of several small files in one call (per-call overhead dominates small batches)."""
+        group: list[tuple[_Todo, _Prepared]] = []
+        size = 0
+        for item, result in loaded:
+            if isinstance(result, str):
+                yield item, result
+                continue
+            group.append((item, result))
+            size += len(result.chunks)
+            if size >= EMBED_GROUP:
+                yield from self._embed_group(group)
+                group, size = [], 0
+        yield from self._embed_group(group)
+
+    def _embed_group(self, group: list[tuple[_Todo, _Prepared]]) -> Iterator[tuple[_Todo, _Prepared | str]]:
+        if not group:
+            return
+        texts = [c.embedding_text() for _item, p in group for c in p.chunks]
+        vectors = self.embedder.embed_documents(texts)
+        at = 0
+        for item, p in group:
+            n = len(p.chunks)
+            yield item, replace(p, vectors=vectors[at : at + n])
+            at += n
+
+    def _parallel(self, todo: Sequence[_Todo], workers: int) -> Iterator[tuple[_Todo, _Prepared | str]]:
+        """Load, chunk and embed in worker processes (each with its share of the cores); write here."""
+        import multiprocessing as mp
+
+        groups: list[list[_Todo]] = []
+        size = 0
+        for item in todo:  # groups of about EMBED_GROUP chunks' worth of bytes, so each call embeds a batch
+            if not groups or size >= 256 * 1024:
+                groups.append([])
+                size = 0
+            groups[-1].append(item)
+            size += max(item.path.stat().st_size, 1024) if item.path.exists() else 1024
+        threads = max(1, _cpu_count() // workers)
+        ctx = mp.get_context("spawn")  # a fresh interpreter: no inherited Chroma client or BLAS thread pools
+        with ctx.Pool(workers, initializer=_worker_init, initargs=(self.settings, threads)) as pool:
+            for results in pool.imap(_worker_run, groups):
+                yield from results
+
+    # -- one file ------------------------------------------------------------------------------------------
+    def _read(self, path: Path) -> tuple[bytes, str]:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise IngestError(f"cannot read the file: {exc.strerror or exc}") from exc
+        limit = self.settings.max_file_mb * 1024 * 1024
+        if size > limit:
+            raise IngestError(
+                f"file is {size / 1024 / 1024:.1f} MB, over the limit of {self.settings.max_file_mb:g} MB "
+                "(SECTORCHAT_MAX_FILE_MB)"
+            )
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise IngestError(f"cannot read the file: {exc.strerror or exc}") from exc
+        return data, hashlib.sha256(data).hexdigest()
+
+    def _prepare(self, path: Path) -> _Prepared:
+        data, content_hash = self._read(path)
+        key = self.ingest_key(content_hash)
+        doc = load_document(data, source=source_id(path), file_name=path.name)
+        chunks = self.chunker.chunk(doc)
+        if not chunks:
+            raise IngestError("no text to index in the file")
+        pages = max((p.number or 0) for p in doc.pages) if doc.pages else 0
+        return _Prepared(doc, _versioned(chunks, key), content_hash, key, pages)
 
     def copy_path(self, content_hash: str, file_name: str) -> Path:
         """Where the index keeps its own copy of a document (the web app opens PDFs from there)."""
@@ -224,31 +389,6 @@ class Ingestor:
     def refresh_keyword_index(self) -> None:
         """Bring the BM25 index beside the store up to date (after writes or deletes)."""
         BM25Cache(bm25_folder(self.settings)).get(self.store)
-
-    def _prepare(self, path: Path, display: str) -> _Prepared | None:
-        size = path.stat().st_size
-        limit = self.settings.max_file_mb * 1024 * 1024
-        if size > limit:
-            raise IngestError(
-                f"file is {size / 1024 / 1024:.1f} MB, over the limit of {self.settings.max_file_mb:g} MB "
-                "(SECTORCHAT_MAX_FILE_MB)"
-            )
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise IngestError(f"cannot read the file: {exc.strerror or exc}") from exc
-        content_hash = hashlib.sha256(data).hexdigest()
-        key = self.ingest_key(content_hash)
-        source = source_id(path)
-        existing = self.store.get_document(source)
-        if existing is not None and existing.ingest_key == key:
-            return None
-        doc = load_document(data, source=source, file_name=path.name)
-        chunks = self.chunker.chunk(doc)
-        if not chunks:
-            raise IngestError("no text to index in the file")
-        pages = max((p.number or 0) for p in doc.pages) if doc.pages else 0
-        return _Prepared(path, display, doc, chunks, existing, content_hash, key, pages)
 
     def delete(self, source: str) -> tuple[str, int]:
         """Delete a document named by its source id, its path, or its unique file name.
@@ -281,3 +421,112 @@ class Ingestor:
 
     def known_sources(self) -> list[str]:
         return [r.source for r in self.store.list_documents()]
+
+
+def _prepare_or_reason(ingestor: Ingestor, item: _Todo) -> _Prepared | str:
+    """A prepared file, or the reason it cannot be ingested (store and settings errors propagate)."""
+    try:
+        return ingestor._prepare(item.path)
+    except IngestError as exc:
+        return printable(str(exc))
+    except SectorChatError:
+        raise
+    except Exception as exc:  # a loader bug must not stop the other files
+        logger.exception("Unexpected error while reading %s", item.display)
+        return f"unexpected error: {describe_error(exc)}"
+
+
+class _Writer:
+    """Collects embedded documents and writes them to the store in groups; keeps the report."""
+
+    def __init__(self, ingestor: Ingestor, report: IngestReport, total: int, progress: Progress | None) -> None:
+        self.ingestor = ingestor
+        self.report = report
+        self.total = total
+        self.progress = progress
+        self.done = 0
+        self.wrote = False
+        self._items: list[tuple[_Todo, _Prepared]] = []
+        self._chunks = 0
+        if progress and total:
+            progress(0, total)
+
+    def add(self, item: _Todo, prepared: _Prepared) -> None:
+        self.report.warnings.extend((item.display, printable(w)) for w in prepared.doc.warnings)
+        self._items.append((item, prepared))
+        self._chunks += len(prepared.chunks)
+        if self._chunks >= self.ingestor.settings.write_batch:
+            self.flush()
+
+    def fail(self, item: _Todo, reason: str) -> None:
+        if not item.named and reason.startswith("unsupported file type"):
+            self.report.skipped.append((item.display, reason))
+        else:
+            self.report.failed.append((item.display, reason))
+        logger.warning("Could not ingest %s: %s; skipping it", item.display, reason)
+        self._advance(1)
+
+    def flush(self) -> None:
+        if not self._items:
+            return
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        batch = []
+        for item, p in self._items:
+            record = DocumentRecord(
+                source=p.doc.source,
+                content_hash=p.content_hash,
+                ingest_key=p.ingest_key,
+                meta=p.doc.meta,
+                pages=p.pages,
+                chunks=len(p.chunks),
+                added_at=item.existing.added_at if item.existing else now,
+                updated_at=now,
+                file_name=item.path.name,
+            )
+            batch.append((record, p.chunks, p.vectors or []))
+        written, deleted = self.ingestor.store.write_documents(batch)
+        self.wrote = True
+        self.report.chunks_written += written
+        self.report.chunks_deleted += deleted
+        for item, p in self._items:
+            self.ingestor._keep_copy(item.path, p.content_hash)
+            (self.report.updated if item.existing else self.report.added).append(item.display)
+            logger.info("%s %s: %d chunks", "Updated" if item.existing else "Added", item.display, len(p.chunks))
+        n = len(self._items)
+        self._items, self._chunks = [], 0
+        self._advance(n)
+
+    def _advance(self, n: int) -> None:
+        self.done += n
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_WORKER: Ingestor | None = None
+
+
+def _worker_init(settings: Settings, threads: int) -> None:
+    """In a worker process: an Ingestor without a store, its model limited to ``threads`` cores."""
+    global _WORKER
+    os.environ["SECTORCHAT_EMBED_THREADS"] = str(threads)
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    embedder = make_embedder(settings)
+    store = ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension)  # never opened here
+    _WORKER = Ingestor(settings, embedder, store)
+
+
+def _worker_run(group: list[_Todo]) -> list[tuple[_Todo, _Prepared | str]]:
+    assert _WORKER is not None
+    return list(_WORKER._embedded((item, _prepare_or_reason(_WORKER, item)) for item in group))

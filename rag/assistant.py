@@ -113,16 +113,19 @@ class Assistant:
             if self.llm is not None and ranked:
                 answer = yield from self._llm_answer(question, intent, ranked, tokens=tokens)
             if answer is None:
-                answer = self._finish(question, intent, self.answerer.draft(intent, ranked), ranked,
-                                      backend=self.answerer.name)
+                draft = self.answerer.draft(intent, ranked)
+                t2 = time.perf_counter()
+                answer = self._finish(question, intent, draft, ranked, backend=self.answerer.name)
+                timings["figure_check"] = (time.perf_counter() - t2) * 1000  # part of "answer"
                 if tokens:
                     yield from re.findall(r"\S+\s*", answer.answer)
             elif tokens and answer.notice:
                 yield "\n\n" + answer.notice + "\n\n" + answer.answer
             timings["answer"] = (time.perf_counter() - t1) * 1000
         except SectorChatError as exc:
-            answer = Answer(question=question, answer=f"Error: {exc}", refused=True, refusal_reason=str(exc),
-                            error=str(exc))
+            message = self._redact(str(exc))
+            answer = Answer(question=question, answer=f"Error: {message}", refused=True, refusal_reason=message,
+                            error=message)
             if tokens:
                 yield answer.answer
         timings["total"] = (time.perf_counter() - t0) * 1000
@@ -147,8 +150,9 @@ class Assistant:
             if tokens and len(self._redact(text)) > sent:
                 yield self._redact(text)[sent:]
         except Exception as exc:  # any failure of the endpoint: timeouts, refused connections, bad replies
-            logger.warning("LLM backend failed: %s: %s", type(exc).__name__, exc)
-            notice = (f"The LLM backend failed ({type(exc).__name__}: {str(exc)[:200]}); "
+            detail = self._redact(str(exc))[:200]  # redacted before it is cut, so no part of a key survives
+            logger.warning("LLM backend failed: %s: %s", type(exc).__name__, detail)
+            notice = (f"The LLM backend failed ({type(exc).__name__}: {detail}); "
                       "this is the extractive answer.")
             return self._extractive_with_notice(question, intent, ranked, notice)
         draft = self.llm.to_draft(self._redact(text), ranked)

@@ -39,6 +39,7 @@ class BM25Index:
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import and logs every build
         self.infos = list(infos)
+        self.ids = frozenset(i.id for i in self.infos)  # the chunks visible at this generation
         self.generation = generation
         self._vocab: set[str] = {t for toks in tokens for t in toks}
         self._model: Any = None

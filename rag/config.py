@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,7 +34,17 @@ class Settings(BaseSettings):
         description="'universal-sentence-encoder-multilingual-3' (alias 'use-multilingual'), 'all-MiniLM-L6-v2' "
         "(both packaged), or a path to a local sentence-transformers model folder.",
     )
+    embedding_backend: Literal["torch", "onnx", "onnx-int8", "openvino"] = Field(
+        default="torch",
+        description="How a sentence-transformers model runs: 'torch', or from a one-time local ONNX export "
+        "'onnx' (ONNX Runtime), 'onnx-int8' (8-bit weights) or 'openvino'; these need pip install 'sectorchat[onnx]' "
+        "(openvino: 'sectorchat[openvino]'). The USE model always runs on numpy.",
+    )
     embed_batch_size: int = Field(default=32, ge=1, le=4096, description="Texts per embedding batch.")
+    write_batch: int = Field(
+        default=2048, ge=1, le=100_000,
+        description="Chunks an ingest run collects before it writes them (and switches their documents) at once.",
+    )
     chunk_tokens: int = Field(default=200, ge=32, description="Largest chunk, in tokens of the embedding model.")
     chunk_overlap: int = Field(default=40, ge=0, description="Tokens of trailing sentences repeated in the next chunk.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Files larger than this are refused.")

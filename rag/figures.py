@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
@@ -236,7 +237,7 @@ def _figure(
     negative: bool = False,
     paren_negative: bool = False,
 ) -> Figure | None:
-    """Classify a read number; None for a year."""
+    """Classify a read number; None for a year or a number too large for a float."""
     if unit is None and not mark and scale == 1.0 and not negative and "," not in num and "." not in num:
         if len(num) == 4 and 1900 <= int(num) <= 2100:
             return None  # a year
@@ -244,6 +245,8 @@ def _figure(
             mark = "code"  # "023929": a fund code
     decimals = len(num.partition(".")[2])
     value = float(num.replace(",", ""))
+    if not math.isfinite(value * scale):
+        return None  # hundreds of digits: an identifier or junk, not a quantity a float can hold
     if negative or paren_negative:
         value = -value
     final: FigureUnit
@@ -315,12 +318,14 @@ def format_quantity(value: float, unit: str, scale_hint: float = 1.0) -> str:
             way (万/亿, "454.56亿元").
 
     Raises:
-        ValueError: for an unknown unit or scale_hint.
+        ValueError: for an unknown unit or scale_hint, or a value that is not finite.
     """
     if unit not in CURRENCIES and unit not in ("%", "count", "code", ""):
         raise ValueError(f"unit must be one of CNY, USD, HKD, EUR, %, count, code or '', got {unit!r}.")
     if scale_hint != 1.0 and scale_hint not in _EN_WORDS and scale_hint not in _CN_WORDS:
         raise ValueError(f"scale_hint must be 1, 1e3, 1e4, 1e6, 1e8, 1e9 or 1e12, got {scale_hint!r}.")
+    if not math.isfinite(value):
+        raise ValueError(f"value must be a finite number, got {value!r}.")
     if unit == "code":
         return str(int(value))
     if unit == "%":

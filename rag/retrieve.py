@@ -30,6 +30,51 @@ class QueryEmbedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
 
+class FilterColumns:
+    """The chunks' filter facts as arrays, built once per keyword index: a filter is then a few numpy operations.
+
+    Same rules as ``_matches``, which took 120-240 ms per filtered question at 100k chunks (now ~10 ms).
+    """
+
+    def __init__(self, infos: Sequence[ChunkInfo]) -> None:
+        self.date = np.fromiter((i.date_int for i in infos), dtype=np.int64, count=len(infos))
+        self.doc_types, self.doc_type_code = _codes([i.doc_type for i in infos])
+        self.hays, self.hay_code = _codes([f"{i.company},{i.tickers}".lower() for i in infos])
+        self.sources, self.source_code = _codes([i.source for i in infos])
+
+    def mask(self, filters: Filters) -> np.ndarray:
+        """A boolean array: which chunks pass the filters."""
+        ok = np.ones(len(self.date), dtype=bool)
+        if filters.doc_types:
+            ok &= _pick([t in filters.doc_types for t in self.doc_types], self.doc_type_code)
+        if filters.companies:
+            wanted = [c.lower() for c in filters.companies]
+            ok &= _pick([any(c in h for c in wanted) for h in self.hays], self.hay_code)
+        if filters.sources:
+            ok &= _pick([_source_matches(s, filters.sources) for s in self.sources], self.source_code)
+        if filters.date_from:
+            ok &= self.date >= int(filters.date_from.replace("-", ""))
+        if filters.date_to:
+            ok &= (self.date != 0) & (self.date <= int(filters.date_to.replace("-", "")))
+        return ok
+
+
+def _codes(values: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct values and, for each item, the position of its value among them."""
+    distinct: dict[str, int] = {}
+    codes = np.fromiter((distinct.setdefault(v, len(distinct)) for v in values), dtype=np.int64, count=len(values))
+    return list(distinct), codes
+
+
+def _pick(per_value: list[bool], codes: np.ndarray) -> np.ndarray:
+    return np.asarray(per_value, dtype=bool)[codes] if per_value else np.zeros(len(codes), dtype=bool)
+
+
+def _source_matches(source: str, wanted: Sequence[str]) -> bool:
+    name = Path(source).name
+    return any(s == source or s == name or s in source for s in wanted)
+
+
 def _matches(info: ChunkInfo, filters: Filters) -> bool:
     if filters.doc_types and info.doc_type not in filters.doc_types:
         return False
@@ -64,6 +109,7 @@ class Retriever:
         self.bm25 = bm25
         self.reranker = reranker
         self.candidates = candidates
+        self._columns: tuple[BM25Index, FilterColumns] | None = None
 
     def retrieve(self, intent: Intent, *, k: int, filters: Filters | None = None,
                  timings: dict[str, float] | None = None) -> list[RetrievedChunk]:
@@ -71,14 +117,22 @@ class Retriever:
         t0 = time.perf_counter()
         filters = filters or Filters()
         index = self.bm25.get(self.store)
+        t_keyword = time.perf_counter()
         allowed: np.ndarray | None = None
         allowed_ids: list[str] | None = None
         if filters:
-            allowed = np.array([1.0 if _matches(i, filters) else 0.0 for i in index.infos], dtype=np.float32)
-            allowed_ids = [i.id for i, ok in zip(index.infos, allowed, strict=True) if ok]
+            columns = self._columns
+            if columns is None or columns[0] is not index:
+                columns = self._columns = (index, FilterColumns(index.infos))
+            ok = columns[1].mask(filters)
+            allowed = ok.astype(np.float32)
+            allowed_ids = [index.infos[i].id for i in np.flatnonzero(ok)]
             if not allowed_ids:
                 return []
-        dense = self._dense(intent.question, allowed_ids)
+        t_index = time.perf_counter()
+        # Chroma may also hold chunks of a version still being written: only the index's (visible) ones count.
+        dense = [d for d in self._dense(intent.question, allowed_ids, index, timings) if d[0] in index.ids]
+        t_dense = time.perf_counter()
         sparse = self._sparse(index, intent, allowed)
         t1 = time.perf_counter()
         fused = self._fuse(dense, sparse, index)
@@ -86,14 +140,22 @@ class Retriever:
         t2 = time.perf_counter()
         if timings is not None:
             timings["retrieve"] = (t1 - t0) * 1000
+            timings["keyword_index"] = (t_keyword - t0) * 1000  # generation check (and a rebuild when it changed)
+            timings["filter"] = (t_index - t_keyword) * 1000
+            timings["dense"] = (t_dense - t_index) * 1000  # query embedding + Chroma search
+            timings["sparse"] = (t1 - t_dense) * 1000
             timings["rerank"] = (t2 - t1) * 1000
         return ranked
 
-    def _dense(self, question: str, allowed_ids: list[str] | None) -> list[tuple[str, float, str, dict[str, Any]]]:
-        n = min(self.candidates, self.store.count())
+    def _dense(self, question: str, allowed_ids: list[str] | None, index: BM25Index,
+               timings: dict[str, float] | None = None) -> list[tuple[str, float, str, dict[str, Any]]]:
+        n = min(self.candidates, len(index))  # the keyword index counts the same chunks as Chroma (no call)
         if n == 0:
             return []
+        t0 = time.perf_counter()
         vector = self.embedder.embed_query(question)
+        if timings is not None:
+            timings["embed_query"] = (time.perf_counter() - t0) * 1000
         kwargs: dict[str, Any] = {}
         if allowed_ids is not None:
             kwargs["ids"] = allowed_ids

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,7 +68,7 @@ def keyword_text(chunk: Chunk) -> str:
                      chunk.text))
 
 
-def _meta_to_chroma(chunk: Chunk, record_hash: str) -> dict[str, str | int | float | bool]:
+def _meta_to_chroma(chunk: Chunk, record: DocumentRecord) -> dict[str, str | int | float | bool]:
     date_int = int(chunk.date.replace("-", "")) if chunk.date else 0
     return {
         "bm25": " ".join(search_tokens(keyword_text(chunk))),
@@ -87,8 +87,25 @@ def _meta_to_chroma(chunk: Chunk, record_hash: str) -> dict[str, str | int | flo
         "section": chunk.section,
         "ordinal": chunk.ordinal,
         "header_prefixed": chunk.header_prefixed,
-        "doc_hash": record_hash,
+        "doc_hash": record.content_hash,
+        "doc_key": record.ingest_key,
     }
+
+
+PENDING = "pending:"  # id prefix of the registry's write markers (see ChunkStore.write_documents)
+
+
+def visible(meta: dict[str, Any], registry: dict[str, DocumentRecord]) -> bool:
+    """Whether a chunk belongs to the registered version of its document.
+
+    Chunks of a version being written (or left behind by a crash) are invisible until the registry points at
+    their version, so a reader sees a document completely or not at all.
+    """
+    rec = registry.get(str(meta.get("source", "")))
+    if rec is None:
+        return False
+    key = meta.get("doc_key")
+    return key == rec.ingest_key if key else meta.get("doc_hash") == rec.content_hash
 
 
 def chunk_from_chroma(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
@@ -257,7 +274,7 @@ class ChunkStore:
 
     def list_documents(self) -> list[DocumentRecord]:
         got = self.documents.get(include=["metadatas"])  # type: ignore[list-item]
-        recs = [_record_from_chroma(dict(m)) for m in (got.get("metadatas") or []) if m]
+        recs = [_record_from_chroma(dict(m)) for m in (got.get("metadatas") or []) if m and not m.get("pending")]
         return sorted(recs, key=lambda r: (r.meta.date, r.source), reverse=True)
 
     def chunk_ids(self, source: str) -> list[str]:
@@ -305,6 +322,9 @@ class ChunkStore:
         tokens: list[list[str]] = []
         if self._existing(self.settings.chunks_collection) is None:
             return infos, tokens
+        # The registry is read first: a version registered after this read is picked up at the next generation.
+        registry = {r.source: r for r in self.list_documents()} if self._existing(
+            self.settings.documents_collection) is not None else {}
         offset = 0
         while True:
             got = self.chunks.get(include=["metadatas"], limit=page_size, offset=offset)  # type: ignore[list-item]
@@ -313,6 +333,8 @@ class ChunkStore:
                 break
             for cid, meta in zip(ids, got["metadatas"] or [], strict=True):
                 m: dict[str, Any] = dict(meta or {})
+                if not visible(m, registry):
+                    continue
                 infos.append(ChunkInfo(cid, str(m.get("source", "")), str(m.get("doc_type", "")),
                                        str(m.get("company", "")), str(m.get("tickers", "")),
                                        int(m.get("date_int", 0) or 0), str(m.get("language", ""))))
@@ -330,45 +352,130 @@ class ChunkStore:
     def replace_document(
         self, record: DocumentRecord, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
     ) -> tuple[int, int]:
-        """Write a document's chunks, drop its chunks that are no longer there, then register it.
+        """Write one document (see ``write_documents``); returns (chunks written, old chunks deleted)."""
+        return self.write_documents([(record, chunks, embeddings)])
 
-        The registry record is written last, so a document is listed only once all its chunks are stored.
+    def write_documents(
+        self, items: Sequence[tuple[DocumentRecord, Sequence[Chunk], Sequence[Sequence[float]]]]
+    ) -> tuple[int, int]:
+        """Write new versions of documents, in as few Chroma calls as the client's batch size allows.
+
+        A document switches versions all at once. The order is: a marker per document in the registry, the
+        new version's chunks (their ids are new, see ``visible``), the registry records (the switch), the old
+        versions' chunks deleted, the markers removed. A crash anywhere leaves the old or the new version
+        visible, never a mix; ``recover`` removes what a crash left behind.
 
         Returns:
-            (chunks written, stale chunks deleted)
+            (chunks written, old chunks deleted)
         """
-        if len(chunks) != len(embeddings):
-            raise ValueError("chunks and embeddings must have the same length.")
-        old_ids = set(self.chunk_ids(record.source))
+        if not items:
+            return 0, 0
+        for record, chunks, embeddings in items:
+            if len(chunks) != len(embeddings):
+                raise ValueError(f"{record.source}: chunks and embeddings must have the same length.")
         step = self._batch()
-        for i in range(0, len(chunks), step):
-            part = chunks[i : i + step]
+        sources = [r.source for r, _c, _e in items]
+        self._mark(sources)
+        ids: list[str] = []
+        vectors: list[list[float]] = []
+        texts: list[str] = []
+        metas: list[dict[str, str | int | float | bool]] = []
+        for record, chunks, embeddings in items:
+            ids.extend(c.id for c in chunks)
+            vectors.extend(list(e) for e in embeddings)
+            texts.extend(c.text for c in chunks)
+            metas.extend(_meta_to_chroma(c, record) for c in chunks)
+        for i in range(0, len(ids), step):
             self.chunks.upsert(
-                ids=[c.id for c in part],
-                embeddings=[list(e) for e in embeddings[i : i + step]],  # type: ignore[arg-type]
-                documents=[c.text for c in part],
-                metadatas=[_meta_to_chroma(c, record.content_hash) for c in part],  # type: ignore[misc]
+                ids=ids[i : i + step],
+                embeddings=vectors[i : i + step],  # type: ignore[arg-type]
+                documents=texts[i : i + step],
+                metadatas=metas[i : i + step],  # type: ignore[arg-type]
             )
-        stale = sorted(old_ids - {c.id for c in chunks})
-        for i in range(0, len(stale), step):
-            self.chunks.delete(ids=stale[i : i + step])
-        self.documents.upsert(
-            ids=[record.source],
-            embeddings=[_REGISTRY_VECTOR],  # type: ignore[arg-type]
-            documents=[record.meta.title],
-            metadatas=[_record_to_chroma(record)],  # type: ignore[list-item]
-        )
+        for i in range(0, len(items), step):
+            part = [r for r, _c, _e in items[i : i + step]]
+            self.documents.upsert(
+                ids=[r.source for r in part],
+                embeddings=[_REGISTRY_VECTOR] * len(part),  # type: ignore[arg-type]
+                documents=[r.meta.title for r in part],
+                metadatas=[_record_to_chroma(r) for r in part],  # type: ignore[misc]
+            )
+        registry = {r.source: r for r, _c, _e in items}
+        deleted = self._drop_invisible(sources, registry)
+        self._unmark(sources)
         self._bump_generation()
-        return len(chunks), len(stale)
+        return len(ids), deleted
+
+    def _mark(self, sources: Sequence[str]) -> None:
+        step = self._batch()
+        for i in range(0, len(sources), step):
+            part = sources[i : i + step]
+            self.documents.upsert(
+                ids=[PENDING + s for s in part],
+                embeddings=[_REGISTRY_VECTOR] * len(part),  # type: ignore[arg-type]
+                metadatas=[{"pending": True, "source": s} for s in part],
+            )
+
+    def _unmark(self, sources: Sequence[str]) -> None:
+        step = self._batch()
+        for i in range(0, len(sources), step):
+            self.documents.delete(ids=[PENDING + s for s in sources[i : i + step]])
+
+    def _drop_invisible(self, sources: Sequence[str], registry: dict[str, DocumentRecord]) -> int:
+        """Delete the chunks of these documents that are not of their registered version."""
+        stale: list[str] = []
+        step = 500  # sources per `$in` filter
+        for i in range(0, len(sources), step):
+            part = list(sources[i : i + step])
+            where: dict[str, Any] = {"source": part[0]} if len(part) == 1 else {"source": {"$in": part}}
+            got = self.chunks.get(where=where, include=["metadatas"])  # type: ignore[list-item]
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                if not visible(dict(meta or {}), registry):
+                    stale.append(cid)
+        batch = self._batch()
+        for i in range(0, len(stale), batch):
+            self.chunks.delete(ids=stale[i : i + batch])
+        return len(stale)
+
+    def pending(self) -> list[str]:
+        """Documents whose write or delete was interrupted (their markers are still in the registry)."""
+        if self._existing(self.settings.documents_collection) is None:
+            return []
+        got = self.documents.get(where={"pending": True}, include=["metadatas"])  # type: ignore[list-item]
+        return sorted(str((m or {}).get("source", "")) for m in got.get("metadatas") or [])
+
+    def recover(self, owns: Callable[[str], bool] | None = None) -> int:
+        """Finish what an interrupted write or delete left: remove the chunks of unregistered versions.
+
+        Args:
+            owns: limits recovery to the documents this process is responsible for (``--shard``), so that a
+                concurrent writer's work in progress is left alone.
+
+        Returns:
+            chunks removed
+        """
+        sources = [s for s in self.pending() if owns is None or owns(s)]
+        if not sources:
+            return 0
+        registry = {r.source: r for r in self.list_documents() if r.source in set(sources)}
+        removed = self._drop_invisible(sources, registry)
+        self._unmark(sources)
+        if removed:
+            self._bump_generation()
+        logger.warning("Recovered %d interrupted document write(s); removed %d orphaned chunk(s)",
+                       len(sources), removed)
+        return removed
 
     def delete_document(self, source: str) -> int:
         """Remove a document and all its chunks; returns how many chunks went."""
         ids = self.chunk_ids(source)
         step = self._batch()
-        # The registry record goes first so that a half-finished delete never lists a document without chunks.
+        self._mark([source])
+        # The registry record goes first: its chunks turn invisible at once, then they are removed.
         self.documents.delete(ids=[source])
         for i in range(0, len(ids), step):
             self.chunks.delete(ids=ids[i : i + step])
+        self._unmark([source])
         self._bump_generation()
         return len(ids)
 

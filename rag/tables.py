@@ -74,7 +74,8 @@ def _apply(line: str, offset: int, units: list[tuple[FigureUnit, float] | None],
             unit, scale = units[col]  # type: ignore[misc]
             for f in list(by_start.values()):
                 a = f.start - offset
-                if cell_start <= a < i and f.unit in ("", "count") and f.scale == 1.0:
+                # abs(value) < 1e290: a column's scale must leave value × scale a finite float
+                if cell_start <= a < i and f.unit in ("", "count") and f.scale == 1.0 and abs(f.value) < 1e290:
                     by_start[f.start] = replace(f, unit=unit or f.unit, scale=scale)
         col += 1
         cell_start = i + 1

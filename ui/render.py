@@ -38,6 +38,11 @@ def answer_markdown(answer: Answer) -> str:
     return "\n\n".join(parts)
 
 
+def stream_markdown(text: str) -> str:
+    """Text still streaming in (model tokens, or the extractive answer word by word), shown as plain text."""
+    return _md_escape(text)
+
+
 def _badge_figures(text: str, figures: tuple[CheckedFigure, ...]) -> str:
     pos = 0
     out = []
