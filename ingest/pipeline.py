@@ -388,7 +388,7 @@ class Ingestor:
 
     def refresh_keyword_index(self) -> None:
         """Bring the BM25 index beside the store up to date (after writes or deletes)."""
-        BM25Cache(bm25_folder(self.settings)).get(self.store)
+        BM25Cache(bm25_folder(self.settings)).refresh(self.store)
 
     def delete(self, source: str) -> tuple[str, int]:
         """Delete a document named by its source id, its path, or its unique file name.

@@ -163,8 +163,8 @@ class ExtractiveAnswerer:
             return _refusal(f"no passage found mentions {', '.join(missing)}")
         if intent.years and not any(y in _period(u) for u in units for y in intent.years):
             return _refusal(f"no passage found is about {' or '.join(intent.years)}")
-        scored = self._score(intent, units)
-        eligible = [s for s in scored if self._eligible(intent, s.unit)]
+        # Only sentences that could answer are scored: the similarity step embeds each one it scores.
+        eligible = self._score(intent, [u for u in units if self._eligible(intent, u)])
         if not eligible:
             what = "a figure of that kind" if intent.wants_figure else "an answer"
             return _refusal(f"no passage found states {what} for the question's company and period")

@@ -16,6 +16,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 _FILE = "chunks.json"
+_GENERATION = "generation"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class BM25Index:
             "tokens": [list(t) for t in tokens],
         }
         (tmp / _FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        (tmp / _GENERATION).write_text(self.generation, encoding="utf-8")
         # Swap in whole, so a reader never sees half an index.
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -102,31 +104,74 @@ class BM25Cache:
     """Keeps one BM25 index in step with the store: rebuilt when the store's generation changes.
 
     The tokens of each chunk are stored in Chroma with the chunk (metadata ``bm25``), so any process, also one
-    sharing a Chroma server, rebuilds the same index from the store alone.
+    sharing a Chroma server, rebuilds the same index from the store alone. When the store has moved on, the index
+    saved beside it is loaded if it is of the new generation (an ingest on this machine saves it as it finishes);
+    otherwise questions keep being answered from the previous index while a new one is built in the background
+    (a rebuild reads every chunk's tokens: seconds at 100k chunks, and every write of a running ingest would
+    otherwise make all users wait for one). Only the very first index of a process is built while the caller waits.
     """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self._index: BM25Index | None = None
         self._lock = threading.Lock()
+        self._rebuild: threading.Thread | None = None
 
     def get(self, store: Any) -> BM25Index:
         generation = store.generation()
         with self._lock:
-            if self._index is not None and self._index.generation == generation:
-                return self._index
-            if self.folder is not None:
+            current = self._index
+            if current is not None and current.generation == generation:
+                return current
+            if self.folder is not None and saved_generation(self.folder) == generation:
                 loaded = BM25Index.load(self.folder)
                 if loaded is not None and loaded[0].generation == generation:
                     self._index = loaded[0]
                     return self._index
-            infos, tokens = store.bm25_rows()
-            index = BM25Index(infos, tokens, generation)
-            logger.info("Built the keyword index over %d chunks", len(infos))
-            if self.folder is not None:
-                try:
-                    index.save(self.folder, tokens)
-                except OSError as exc:
-                    logger.warning("Could not save the keyword index to %s: %s", self.folder, exc)
-            self._index = index
-            return index
+            if current is None and self.folder is not None:
+                loaded = BM25Index.load(self.folder)  # an older generation: better than nothing while rebuilding
+                if loaded is not None:
+                    current = self._index = loaded[0]
+                    if current.generation == generation:
+                        return current
+            if current is not None:
+                if self._rebuild is None or not self._rebuild.is_alive():
+                    self._rebuild = threading.Thread(target=self._build, args=(store, current),
+                                                     name="bm25-rebuild", daemon=True)
+                    self._rebuild.start()
+                return current
+        return self._build(store, None)
+
+    def refresh(self, store: Any) -> BM25Index:
+        """Build the index of the store's current state now, and save it (the end of an ingest or delete)."""
+        return self._build(store, None, force=True)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a background rebuild to finish (tests and benchmarks)."""
+        thread = self._rebuild
+        if thread is not None:
+            thread.join(timeout)
+
+    def _build(self, store: Any, replacing: BM25Index | None, *, force: bool = False) -> BM25Index:
+        generation = store.generation()  # read before the rows: a write during the read shows as a newer one
+        infos, tokens = store.bm25_rows()
+        index = BM25Index(infos, tokens, generation)
+        logger.info("Built the keyword index over %d chunks", len(infos))
+        if self.folder is not None:
+            try:
+                index.save(self.folder, tokens)
+            except OSError as exc:
+                logger.warning("Could not save the keyword index to %s: %s", self.folder, exc)
+        with self._lock:
+            # A background build replaces only the index it was started for (a newer one may have been loaded).
+            if force or self._index is None or self._index is replacing:
+                self._index = index
+        return index
+
+
+def saved_generation(folder: Path) -> str | None:
+    """The generation of the index saved in ``folder`` (read from a small file beside it), or None."""
+    try:
+        return (folder / _GENERATION).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None

@@ -104,6 +104,18 @@ def search_tokens(text: str) -> list[str]:
     "PD-1/VEGF" gives "pd-1/vegf", "pd-1", "pd", "1", "vegf"; "1,496.5" gives "1,496.5" and "1496.5";
     "454.56亿元" gives "454.56" and jieba's words. Stop words are dropped.
     """
+    if len(text) > 4000:  # whole documents at ingest: not worth a cache entry
+        return _tokens(text)
+    return list(_cached_tokens(text))
+
+
+@lru_cache(maxsize=8192)
+def _cached_tokens(text: str) -> tuple[str, ...]:
+    # Answering tokenizes the same retrieved chunks and sentences question after question.
+    return tuple(_tokens(text))
+
+
+def _tokens(text: str) -> list[str]:
     out: list[str] = []
     pos = 0
     low = text.lower()

@@ -223,3 +223,30 @@ def test_keyword_index_stays_in_step_with_writes_and_deletes(
     ingestor.delete("akeso.md")
     third = reader.get(ingestor.store)
     assert len(third) == 0 and third.search(search_tokens("cadonilimab"), k=5) == []
+
+
+def test_a_reader_answers_from_its_previous_keyword_index_while_the_new_one_builds(
+    tmp_path: Path, settings: Settings, make_ingestor: Callable[..., Ingestor]
+) -> None:
+    from rag.bm25 import BM25Cache
+    from rag.text import search_tokens
+
+    ingestor = make_ingestor(settings)
+    first_doc = tmp_path / "akeso.md"
+    first_doc.write_text("Akeso signed an ivonescimab licence with US$500 million upfront.\n", encoding="utf-8")
+    ingestor.run([first_doc])
+    # A reader whose folder the ingest does not save to (e.g. the app on another machine sharing a server).
+    reader = BM25Cache(tmp_path / "elsewhere")
+    first = reader.get(ingestor.store)
+    assert len(first) == 1
+
+    second_doc = tmp_path / "kelun.md"
+    second_doc.write_text("Kelun-Biotech licensed sac-TMT to MSD for US$47 million upfront.\n", encoding="utf-8")
+    ingestor.run([second_doc])
+    stale = reader.get(ingestor.store)
+    assert stale is first  # answered at once from the previous index; the rebuild runs in the background
+    reader.wait(timeout=60)
+    fresh = reader.get(ingestor.store)
+    assert fresh.generation == ingestor.store.generation() != first.generation
+    assert [fresh.infos[p].source for p, _ in fresh.search(search_tokens("sac-TMT"), k=5)] == [
+        str(second_doc.resolve())]
