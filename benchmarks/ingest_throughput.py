@@ -56,6 +56,46 @@ def encoder_only(ingestor: Ingestor, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - t0)
 
 
+_ENC = None
+
+
+def _enc_init(threads: int) -> None:
+    import os
+
+    global _ENC
+    os.environ["SECTORCHAT_EMBED_THREADS"] = str(threads)
+    _ENC = make_embedder(Settings())
+    _ENC.embed_query("warm up")
+
+
+def _enc_run(texts: list[str]) -> int:
+    assert _ENC is not None
+    for i in range(0, len(texts), EMBED_GROUP):
+        _ENC.embed_documents(texts[i : i + EMBED_GROUP])
+    return len(texts)
+
+
+def encoder_parallel(texts: list[str], processes: int) -> float:
+    """The encoder alone in ``processes`` processes of one core's share each: the machine's encoding limit."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    threads = max(1, (os_cpus() // processes))
+    with ctx.Pool(processes, initializer=_enc_init, initargs=(threads,)) as pool:
+        pool.map(_enc_run, [["warm up"]] * processes)  # every worker has loaded its model
+        step = -(-len(texts) // (processes * 8))
+        parts = [texts[i : i + step] for i in range(0, len(texts), step)]
+        t0 = time.perf_counter()
+        done = sum(pool.map(_enc_run, parts, chunksize=1))
+        return done / (time.perf_counter() - t0)
+
+
+def os_cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
 def fresh_ingestor(settings: Settings, embedder: object) -> Ingestor:
     store = ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension)  # type: ignore[attr-defined]
     return Ingestor(settings, embedder, store)  # type: ignore[arg-type]
@@ -100,11 +140,13 @@ def run_size(size: int, work: Path, workers: int, baseline: Path | None, profile
                    reingest_share=again.seconds / report.seconds)
 
         if workers > 1:
+            row["encoder_par"] = encoder_parallel(texts, workers)
             s2 = Settings(index=scratch / f"index-w{workers}")
             par = fresh_ingestor(s2, embedder).run([corpus / "docs"], workers=workers)
             assert not par.failed, par.failed
             row.update(par_workers=workers, par_rate=par.chunks_written / par.seconds,
-                       speedup=(par.chunks_written / par.seconds) / pipeline)
+                       speedup=(par.chunks_written / par.seconds) / pipeline,
+                       par_ratio=(par.chunks_written / par.seconds) / float(row["encoder_par"]))
         if baseline is not None and size <= baseline_max:
             idx = scratch / "index-baseline"
             t0 = time.perf_counter()
@@ -140,11 +182,16 @@ def render(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
             f"| {r['reingest_share']:.1%} | {r['reingest_written']} (generation unchanged: {r['reingest_gen_same']}) |"
         )
     if any("par_rate" in r for r in rows):
-        lines += ["", f"Parallel ingest (`--workers {args.workers}`, cores split among worker processes):", "",
-                  "| corpus | 1 process (chunks/s) | workers (chunks/s) | speed-up |", "|---|---|---|---|"]
+        lines += ["", f"Parallel ingest (`--workers {args.workers}`, the cores split among worker processes), against "
+                  f"the encoder alone in {args.workers} processes of one core's share each (the machine's limit):", "",
+                  "| corpus | 1 process (chunks/s) | workers (chunks/s) | speed-up | encoder alone, "
+                  f"{args.workers} processes (chunks/s) | workers / that encoder | workers / 1-process encoder |",
+                  "|---|---|---|---|---|---|---|"]
         for r in rows:
             if "par_rate" in r:
-                lines.append(f"| {r['size']} | {r['pipeline']:.1f} | {r['par_rate']:.1f} | {r['speedup']:.2f}x |")
+                lines.append(f"| {r['size']} | {r['pipeline']:.1f} | {r['par_rate']:.1f} | {r['speedup']:.2f}x "
+                             f"| {r['encoder_par']:.1f} | **{r['par_ratio']:.2f}** "
+                             f"| {r['par_rate'] / r['encoder']:.2f} |")  # type: ignore[operator]
     if any("baseline_rate" in r for r in rows):
         lines += ["", f"Before this change (`python -m ingest` of commit {args.baseline_commit}, same run):", "",
                   "| corpus | before (chunks/s) | before / encoder | now / encoder |", "|---|---|---|---|"]

@@ -25,8 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--delete", metavar="SOURCE", action="append", default=[],
                    help="remove a document (its path or file name, as --list shows); may repeat")
     p.add_argument("--list", action="store_true", help="list the documents in the index")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes that load, chunk and embed in parallel (default 1; the cores are shared out)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="processes that load, chunk and embed in parallel, the cores shared out among them "
+                        "(default 0: one per core when there is more than 256 KB to ingest, else 1)")
     p.add_argument("--shard", metavar="I/N",
                    help="ingest only shard I of N (1-based), for N processes sharing a Chroma server")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens, file by file")
@@ -91,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             print("python -m ingest: error: --rebuild would drop the other shards' documents; "
                   "rebuild once without --shard", file=sys.stderr)
             return 2
-    if args.workers < 1:
-        print(f"python -m ingest: error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
+    if args.workers < 0:
+        print(f"python -m ingest: error: --workers must be 0 (automatic) or more, got {args.workers}",
+              file=sys.stderr)
         return 2
     try:
         settings = load_settings(index=args.index)

@@ -22,7 +22,7 @@ from rag.config import Settings
 from rag.embeddings import Embedder, make_embedder
 from rag.errors import IngestError, SectorChatError
 from rag.bm25 import BM25Cache
-from rag.store import ChunkStore, bm25_folder
+from rag.store import ChunkStore, bm25_folder, chunk_keywords
 from rag.types import Chunk, DocumentRecord, IngestReport, LoadedDocument
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class _Prepared:
     content_hash: str
     ingest_key: str
     pages: int
+    keywords: list[str]  # each chunk's keyword tokens: made by the loader (thread or worker), not the writer
     vectors: list[list[float]] | None = None
 
 
@@ -79,6 +80,20 @@ class Shard:
 
 # Chunks embedded in one call (across small files); Settings.write_batch chunks are written at a time.
 EMBED_GROUP = 256
+# From this many bytes to ingest, worker processes pay for their start (~3 s: a fresh interpreter and model).
+AUTO_PARALLEL_BYTES = 256 * 1024
+
+
+def auto_workers(total_bytes: int, cpus: int) -> int:
+    """``--workers 0``: one process per core for a run big enough to repay starting them, else one."""
+    return cpus if cpus > 1 and total_bytes >= AUTO_PARALLEL_BYTES else 1
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def printable(text: str) -> str:
@@ -223,7 +238,8 @@ class Ingestor:
 
         Args:
             progress: called with (files finished, files to ingest).
-            workers: processes that load, chunk and embed in parallel (the cores are split among them).
+            workers: processes that load, chunk and embed in parallel (the cores are split among them); 0 picks
+                one per core when there is enough to ingest (see ``auto_workers``).
             shard: ingest only this shard's files (N processes, e.g. on several machines, sharing a server).
 
         Raises:
@@ -252,6 +268,9 @@ class Ingestor:
             else:
                 todo.append(_Todo(path, display, named, record))
         writer = _Writer(self, report, len(todo), progress)
+        if workers == 0:
+            workers = auto_workers(sum(_size(t.path) for t in todo), _cpu_count())
+            logger.info("Ingesting %d file(s) with %d process(es)", len(todo), workers)
         if workers > 1 and len(todo) > 1:
             stream = self._parallel(todo, workers)
         else:
@@ -335,7 +354,7 @@ class Ingestor:
                 groups.append([])
                 size = 0
             groups[-1].append(item)
-            size += max(item.path.stat().st_size, 1024) if item.path.exists() else 1024
+            size += max(_size(item.path), 1024)
         threads = max(1, _cpu_count() // workers)
         ctx = mp.get_context("spawn")  # a fresh interpreter: no inherited Chroma client or BLAS thread pools
         with ctx.Pool(workers, initializer=_worker_init, initargs=(self.settings, threads)) as pool:
@@ -368,7 +387,8 @@ class Ingestor:
         if not chunks:
             raise IngestError("no text to index in the file")
         pages = max((p.number or 0) for p in doc.pages) if doc.pages else 0
-        return _Prepared(doc, _versioned(chunks, key), content_hash, key, pages)
+        versioned = _versioned(chunks, key)
+        return _Prepared(doc, versioned, content_hash, key, pages, [chunk_keywords(c) for c in versioned])
 
     def copy_path(self, content_hash: str, file_name: str) -> Path:
         """Where the index keeps its own copy of a document (the web app opens PDFs from there)."""
@@ -471,7 +491,9 @@ class _Writer:
             return
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         batch = []
+        keywords = []
         for item, p in self._items:
+            keywords.append(p.keywords)
             record = DocumentRecord(
                 source=p.doc.source,
                 content_hash=p.content_hash,
@@ -484,7 +506,7 @@ class _Writer:
                 file_name=item.path.name,
             )
             batch.append((record, p.chunks, p.vectors or []))
-        written, deleted = self.ingestor.store.write_documents(batch)
+        written, deleted = self.ingestor.store.write_documents(batch, keywords)
         self.wrote = True
         self.report.chunks_written += written
         self.report.chunks_deleted += deleted

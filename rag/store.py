@@ -68,10 +68,16 @@ def keyword_text(chunk: Chunk) -> str:
                      chunk.text))
 
 
-def _meta_to_chroma(chunk: Chunk, record: DocumentRecord) -> dict[str, str | int | float | bool]:
+def chunk_keywords(chunk: Chunk) -> str:
+    """The chunk's keyword tokens as stored with it (metadata ``bm25``), space-separated."""
+    return " ".join(search_tokens(keyword_text(chunk)))
+
+
+def _meta_to_chroma(chunk: Chunk, record: DocumentRecord, keywords: str | None = None
+                    ) -> dict[str, str | int | float | bool]:
     date_int = int(chunk.date.replace("-", "")) if chunk.date else 0
     return {
-        "bm25": " ".join(search_tokens(keyword_text(chunk))),
+        "bm25": chunk_keywords(chunk) if keywords is None else keywords,
         "source": chunk.source,
         "title": chunk.title,
         "doc_type": chunk.doc_type,
@@ -207,6 +213,17 @@ class ChunkStore:
                 return None
             raise StoreUnavailableError(f"cannot open Chroma collection {name!r}: {exc}") from exc
 
+    def _create(self, name: str, **kwargs: Any) -> Collection:
+        """Create a collection; if another process sharing the server created it first, open theirs."""
+        try:
+            col = self.client.create_collection(name, embedding_function=None, **kwargs)  # type: ignore[arg-type]
+        except Exception as exc:
+            if "already exists" not in str(exc).lower():
+                raise
+            return self.client.get_collection(name, embedding_function=None)  # type: ignore[arg-type]
+        logger.info("Created collection %s", name)
+        return col
+
     @property
     def chunks(self) -> Collection:
         if self._chunks is None:
@@ -218,9 +235,8 @@ class ChunkStore:
                         f"the index at {self._where()} holds no collection {name!r}: "
                         "build it with `python -m ingest corpus/`"
                     )
-                col = self.client.create_collection(
+                col = self._create(
                     name,
-                    embedding_function=None,  # type: ignore[arg-type]
                     metadata={
                         "embedding_model": self.model_name,
                         "embedding_dim": self.dimension,
@@ -228,9 +244,7 @@ class ChunkStore:
                     },
                     configuration={"hnsw": {"space": "cosine"}},
                 )
-                logger.info("Created collection %s for model %s (%d-d)", name, self.model_name, self.dimension)
-            else:
-                self._check_model(col)
+            self._check_model(col)
             self._chunks = col
         return self._chunks
 
@@ -255,7 +269,7 @@ class ChunkStore:
                         f"the index at {self._where()} holds no documents yet: "
                         "build it with `python -m ingest corpus/`"
                     )
-                col = self.client.create_collection(name, embedding_function=None)  # type: ignore[arg-type]
+                col = self._create(name)
             self._docs = col
         return self._docs
 
@@ -356,7 +370,8 @@ class ChunkStore:
         return self.write_documents([(record, chunks, embeddings)])
 
     def write_documents(
-        self, items: Sequence[tuple[DocumentRecord, Sequence[Chunk], Sequence[Sequence[float]]]]
+        self, items: Sequence[tuple[DocumentRecord, Sequence[Chunk], Sequence[Sequence[float]]]],
+        keywords: Sequence[Sequence[str]] | None = None,
     ) -> tuple[int, int]:
         """Write new versions of documents, in as few Chroma calls as the client's batch size allows.
 
@@ -364,6 +379,10 @@ class ChunkStore:
         new version's chunks (their ids are new, see ``visible``), the registry records (the switch), the old
         versions' chunks deleted, the markers removed. A crash anywhere leaves the old or the new version
         visible, never a mix; ``recover`` removes what a crash left behind.
+
+        Args:
+            items: (record, chunks, embeddings) per document.
+            keywords: per document, its chunks' keyword tokens (``chunk_keywords``) when computed already.
 
         Returns:
             (chunks written, old chunks deleted)
@@ -380,11 +399,12 @@ class ChunkStore:
         vectors: list[list[float]] = []
         texts: list[str] = []
         metas: list[dict[str, str | int | float | bool]] = []
-        for record, chunks, embeddings in items:
+        for n, (record, chunks, embeddings) in enumerate(items):
             ids.extend(c.id for c in chunks)
             vectors.extend(list(e) for e in embeddings)
             texts.extend(c.text for c in chunks)
-            metas.extend(_meta_to_chroma(c, record) for c in chunks)
+            words: Sequence[str | None] = keywords[n] if keywords is not None else [None] * len(chunks)
+            metas.extend(_meta_to_chroma(c, record, w) for c, w in zip(chunks, words, strict=True))
         for i in range(0, len(ids), step):
             self.chunks.upsert(
                 ids=ids[i : i + step],

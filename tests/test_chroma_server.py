@@ -147,3 +147,23 @@ def test_two_shard_processes_and_a_parallel_run_fill_one_server_consistently(ser
     counts = [subprocess.run([sys.executable, "-m", "ingest", "--list"], cwd=ROOT, env=e, capture_output=True,
                              text=True, timeout=120).stdout.splitlines()[-1] for e in (env, env2)]
     assert counts[0] == counts[1] and counts[0].startswith("16 document(s)")
+
+
+def test_a_collection_another_process_creates_first_is_opened_not_an_error(server: int, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two ingest processes starting together both find no collection and both create it; the server refuses
+    # the second create ("Collection [...] already exists"). The loser must open the winner's collection.
+    from rag.config import Settings
+    from rag.store import ChunkStore
+
+    s = Settings(index=tmp_path / "local", chroma_host="127.0.0.1", chroma_port=server, collection="racing")
+    first = ChunkStore(s, model_name="m", dimension=384)
+    assert first.count() == 0 and first.list_documents() == []  # creates both collections
+    second = ChunkStore(s, model_name="m", dimension=384)
+    monkeypatch.setattr(ChunkStore, "_existing", lambda self, name: None)  # it looked before the first created
+    assert second.chunks.name == first.chunks.name and second.documents.name == first.documents.name
+    monkeypatch.undo()
+    other_model = ChunkStore(s, model_name="other", dimension=384)
+    monkeypatch.setattr(ChunkStore, "_existing", lambda self, name: None)
+    with pytest.raises(Exception, match="built with embedding model m"):
+        other_model.chunks  # noqa: B018 -- the model check still runs on the collection it opened

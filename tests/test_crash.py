@@ -218,3 +218,12 @@ def test_shards_split_the_files_between_them(tmp_path: Path, make_ingestor: Call
 def test_bad_shard_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="--shard"):
         Shard.parse(text)
+
+
+def test_automatic_workers_start_processes_only_for_a_run_worth_it() -> None:
+    from ingest.pipeline import AUTO_PARALLEL_BYTES, auto_workers
+
+    assert auto_workers(AUTO_PARALLEL_BYTES - 1, 2) == 1
+    assert auto_workers(AUTO_PARALLEL_BYTES, 2) == 2
+    assert auto_workers(10 * AUTO_PARALLEL_BYTES, 8) == 8
+    assert auto_workers(10 * AUTO_PARALLEL_BYTES, 1) == 1
