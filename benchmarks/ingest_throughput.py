@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from ingest.pipeline import EMBED_GROUP, Ingestor, discover  # noqa: E402
 from ingest.loaders import load_document  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embeddings import make_embedder  # noqa: E402
+from rag.embeddings import USE_ALIASES, make_embedder  # noqa: E402
 from rag.store import ChunkStore  # noqa: E402
 
 
@@ -161,10 +161,12 @@ def run_size(size: int, work: Path, workers: int, baseline: Path | None, profile
 
 
 def render(rows: list[dict[str, object]], args: argparse.Namespace) -> str:
+    model = Settings().embedding_model
+    backend = "numpy" if model in USE_ALIASES else Settings().embedding_backend
     lines = [
         "# Ingest throughput vs the encoder alone",
         "",
-        f"Measured {today()} on {machine()}; default embedding model (USE multilingual, numpy), embedded Chroma,",
+        f"Measured {today()} on {machine()}; embedding model {model} ({backend}), embedded Chroma,",
         f"generated corpora (benchmarks/gen_corpus.py, seed 7). Command: `.venv/bin/python benchmarks/ingest_throughput.py"
         f" --sizes {' '.join(map(str, args.sizes))} --workers {args.workers}"
         + (f" --baseline-commit {args.baseline_commit}" if args.baseline_commit else "")
@@ -227,7 +229,14 @@ def main() -> int:
         row = run_size(size, args.work, args.workers, baseline, args.profile, args.baseline_max)
         print({k: v for k, v in row.items() if k != "profile"}, flush=True)
         rows.append(row)
-    args.out.write_text(render(rows, args), encoding="utf-8")
+    text = render(rows, args)
+    if args.out.exists():
+        # Keep hand-written notes below the generated part.
+        old = args.out.read_text(encoding="utf-8")
+        marker = "\n## Notes"
+        if marker in old:
+            text = text.rstrip("\n") + "\n" + old[old.index(marker):]
+    args.out.write_text(text, encoding="utf-8")
     print(f"Wrote {args.out}")
     return 0
 

@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the documents in the index")
     p.add_argument("--workers", type=int, default=0, metavar="N",
                    help="processes that load, chunk and embed in parallel, the cores shared out among them "
-                        "(default 0: one per core when there is more than 256 KB to ingest, else 1)")
+                        "(default 0: with the USE encoder one per core when there is more than 256 KB to ingest, "
+                        "else 1)")
     p.add_argument("--shard", metavar="I/N",
                    help="ingest only shard I of N (1-based), for N processes sharing a Chroma server")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens, file by file")

@@ -84,9 +84,14 @@ EMBED_GROUP = 256
 AUTO_PARALLEL_BYTES = 256 * 1024
 
 
-def auto_workers(total_bytes: int, cpus: int) -> int:
-    """``--workers 0``: one process per core for a run big enough to repay starting them, else one."""
-    return cpus if cpus > 1 and total_bytes >= AUTO_PARALLEL_BYTES else 1
+def auto_workers(total_bytes: int, cpus: int, *, encoder_scales: bool = True) -> int:
+    """``--workers 0``: one process per core for a run big enough to repay starting them, else one.
+
+    Only for an encoder that gains from processes (``encoder_scales``): USE's numpy encoder and pure-Python
+    tokenizer leave a core idle much of the time (two processes: 1.5x at 10k chunks); torch already spreads one
+    encode over every core, and two processes were slower (MiniLM: 0.93x; benchmarks/results/ingest_throughput.md).
+    """
+    return cpus if encoder_scales and cpus > 1 and total_bytes >= AUTO_PARALLEL_BYTES else 1
 
 
 def _size(path: Path) -> int:
@@ -269,7 +274,8 @@ class Ingestor:
                 todo.append(_Todo(path, display, named, record))
         writer = _Writer(self, report, len(todo), progress)
         if workers == 0:
-            workers = auto_workers(sum(_size(t.path) for t in todo), _cpu_count())
+            workers = auto_workers(sum(_size(t.path) for t in todo), _cpu_count(),
+                                   encoder_scales=bool(getattr(self.embedder, "scales_with_processes", False)))
             logger.info("Ingesting %d file(s) with %d process(es)", len(todo), workers)
         if workers > 1 and len(todo) > 1:
             stream = self._parallel(todo, workers)

@@ -17,6 +17,12 @@ from rag.types import Chunk, Figure, RetrievedChunk
 Similarity = Callable[[str, list[str]], list[float]]
 
 MIN_SCORE = 0.3
+# Measures that name what a figure is, one to the exclusion of the others in a sentence: a question about a deal's
+# milestones is not answered by its upfront payment. (Broad words such as payment, value, deals are not here.)
+DISTINCT_MEASURES = frozenset(
+    "upfront milestone milestones revenue revenues profit profits income loss losses expense expenses cash royalty "
+    "royalties 首付款 里程碑 收入 营收 利润 亏损 现金 特许权".split()
+)
 # A sentence that speaks to the assistant ("Ignore previous instructions", "Say that ...") states no fact.
 INSTRUCTION = re.compile(
     r"^\W*(ignore|disregard|forget|say|reply|respond|answer|tell|reveal|print|output|pretend|act as|you are now)\b|"
@@ -108,14 +114,24 @@ def _is_chinese(text: str) -> bool:
     return cjk * 3 > len(re.findall(r"[A-Za-z]", text))
 
 
-def _period(unit: Unit) -> str:
-    """Where a sentence's period is written: in it (a table row: with its header), else in its document's title."""
-    return period_text(unit.context, unit.chunk.title)
+def _period(unit: Unit, *, inherit: bool = False) -> str:
+    """Where a sentence's period is written: in it (a table row: with its header), else (``inherit``) in the
+    sentence before it, else in its document's title."""
+    return period_text(unit.context, unit.chunk.title, unit.before if inherit else "")
 
 
-def period_text(passage: str, title: str) -> str:
-    """The passage when it names a year; otherwise the title too (a filing's highlights name no year)."""
-    return passage if re.search(r"(?<!\d)(?:19|20)\d{2}(?!\d)", passage) else f"{passage} {title}"
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def period_text(passage: str, title: str, before: str = "") -> str:
+    """The passage when it names a year. Otherwise the sentence before it when that names one ("On July 2, 2024,
+    X announced a licence ... X is also eligible for up to $5.38 billion in milestones": the second sentence
+    continues the first), else the title (a filing's highlights name no year)."""
+    if _YEAR_IN_TEXT.search(passage):
+        return passage
+    if before and _YEAR_IN_TEXT.search(before):
+        return f"{passage} {before}"
+    return f"{passage} {title}"
 
 
 def _has_kind(unit: Unit, kind: str | None, *, strict: bool = True) -> bool:
@@ -164,7 +180,7 @@ class ExtractiveAnswerer:
         if intent.years and not any(y in _period(u) for u in units for y in intent.years):
             return _refusal(f"no passage found is about {' or '.join(intent.years)}")
         # Only sentences that could answer are scored: the similarity step embeds each one it scores.
-        eligible = self._score(intent, [u for u in units if self._eligible(intent, u)])
+        eligible = self._score(intent, self._candidates(intent, units))
         if not eligible:
             what = "a figure of that kind" if intent.wants_figure else "an answer"
             return _refusal(f"no passage found states {what} for the question's company and period")
@@ -207,10 +223,26 @@ class ExtractiveAnswerer:
             out.append(Scored(u, score, share, sim))
         return out
 
-    def _eligible(self, intent: Intent, unit: Unit) -> bool:
+    def _candidates(self, intent: Intent, units: list[Unit]) -> list[Unit]:
+        """The sentences that could answer; those naming the asked measure ("milestone") when some do.
+
+        A sentence's period is its own year, else its document title's. For a question naming a measure, a
+        sentence naming that measure may also take its year from the sentence before ("On July 2, 2024, X licensed
+        ... for $573 million upfront. X is also eligible for up to $5.38 billion in milestone payments")."""
+        strict = [u for u in units if self._eligible(intent, u)]
+        # Measures the question itself words ("net" is no measure, though a translation of it is 净利润).
+        said = set(search_tokens(intent.question)) & DISTINCT_MEASURES
+        measures = [c for c in intent.concepts if c & said]
+        if not measures:
+            return strict
+        loose = [u for u in units if self._eligible(intent, u, inherit=True)]
+        naming = [u for u in loose if all(c & set(search_tokens(f"{u.context} {u.chunk.section}")) for c in measures)]
+        return naming or strict
+
+    def _eligible(self, intent: Intent, unit: Unit, *, inherit: bool = False) -> bool:
         if intent.wants_figure and not _has_kind(unit, intent.quantity):
             return False
-        if intent.years and not any(y in _period(unit) for y in intent.years):
+        if intent.years and not any(y in _period(unit, inherit=inherit) for y in intent.years):
             return False
         near = _near(unit).lower()
         return all(e.lower() in near for e in intent.entities) and all(

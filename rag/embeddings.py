@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import json
@@ -361,6 +362,19 @@ class SentenceTransformerEmbeddings(Embeddings):
         """The model's Hugging Face tokenizer, from whichever backend runs the model."""
         return self.model.tokenizer if self.backend == "torch" else self.exported.tokenizer
 
+    def _counting_tokenizer(self) -> Any:
+        """A copy of the tokenizer for this thread, for counting tokens while another thread encodes.
+
+        A fast tokenizer keeps its padding and truncation settings in shared state that every call resets: a
+        count (no padding) in the loader thread during an encode (padding) in the writer thread makes the encode
+        fail with "Unable to create tensor ... padding=True". Each thread that counts gets its own copy."""
+        local = self.__dict__.setdefault("_thread_tokenizers", threading.local())
+        tok = getattr(local, "tokenizer", None)
+        if tok is None:
+            tok = copy.deepcopy(self.tokenizer)
+            local.tokenizer = tok
+        return tok
+
     @property
     def dimension(self) -> int:
         """Embedding size, read from the model's pooling config when present (no model load)."""
@@ -385,12 +399,12 @@ class SentenceTransformerEmbeddings(Embeddings):
         """Number of model tokens (without special tokens) in each text."""
         if not texts:
             return []
-        enc = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        enc = self._counting_tokenizer()(texts, add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in enc]
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         """Character span of each model token in ``text``."""
-        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        enc = self._counting_tokenizer()(text, add_special_tokens=False, return_offsets_mapping=True)
         return [(int(a), int(b)) for a, b in enc["offset_mapping"]]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -24,6 +24,31 @@ _GENERIC = frozenset(
     "august september october november december tell give list compare show summarize summarise please i "
     "ceo cfo r&d ai nmpa fda".split()
 )
+# A Chinese company name as questions write it: a stem and a sector or corporate suffix (君实生物, 恒瑞医药,
+# 台积电集团). The last two characters of the stem are what passages are searched for: passages drop the suffix as
+# often as not ("恒瑞2023年收入"), and where a longer name starts is not written ("请问恒瑞医药", "查一下谷歌控股").
+_ZH_SUFFIX = re.compile(r"生物|医药|药业|制药|集团|控股|股份|科技")
+# Stems that make such a phrase generic ("中国生物医药", "国内医药", "创新药业") rather than a company's name.
+_ZH_GENERIC_STEMS = frozenset(
+    "中国 国内 国产 国际 全球 海外 本土 境内 境外 创新 这些 这家 那些 那家 其他 其它 各家 每家 主要 头部 "
+    "龙头 大型 中型 小型 相关 上市 港股 美股 生物 医药 医疗 化学 中药 药企 新药 传统 领先 知名 一家 两家 几家 多家 公司 "
+    "企业 行业 板块 整体 平均 医保 药品 制药 药业 集团 控股 科技 合成 基因 细胞 疫苗 器械 研发 外资 民营 国有 央企".split()
+)
+# Characters that are never part of such a stem: particles, question words, date and count words.
+_ZH_STEM_BREAK = re.compile(r"[的了是在和与及家个等为对向年月日有多少哪些什么么吗呢问请于关从把被将让给跟同]")
+
+
+def chinese_companies(question: str) -> list[str]:
+    """Chinese company names a question asks about, as two-character stems ("君实生物2022年..." -> ["君实"])."""
+    names = []
+    for m in _ZH_SUFFIX.finditer(question):
+        stem = question[max(0, m.start() - 2) : m.start()]
+        if (len(stem) == 2 and all("\u4e00" <= ch <= "\u9fff" for ch in stem) and not _ZH_STEM_BREAK.search(stem)
+                and stem not in _ZH_GENERIC_STEMS):
+            names.append(stem)
+    return list(dict.fromkeys(names))
+
+
 _CURRENCY_WORDS = re.compile(
     r"how much|worth|value|valued|revenue|revenues|sales|profit|loss|income|upfront|milestone|payment|payments|"
     r"cash|expense|expenses|cost|costs|price|funding|raised|金额|收入|营收|利润|亏损|首付款|里程碑|总额|价值|多少钱|费用|现金",
@@ -77,6 +102,7 @@ def analyze(question: str) -> Intent:
             w = w.strip(".")
             if len(w) > 1 and not w.isdigit() and w.lower() not in _GENERIC and not re.fullmatch(r"[A-Z]{1,3}-?\d+.*", w):
                 entities.append(w)
+    entities += chinese_companies(undated)
     quantity = None
     if re.search(r"\bcodes?\b|\btickers?\b|代码", question, re.IGNORECASE):
         quantity = "code"

@@ -33,6 +33,20 @@ def bm25_folder(settings: Settings) -> Path:
     return settings.index / "bm25"
 
 
+def remote_server_warning(host: str) -> str | None:
+    """A warning for a Chroma server reached over the network (None for this machine).
+
+    chromadb has advisories without a fixed release (1.5.9 is the latest; scripts/audit.py lists them), one of
+    them pre-authentication code execution on the server (CVE-2026-45829): its port must reach trusted hosts only.
+    """
+    name = host.strip().strip("[]").lower()
+    if name in ("localhost", "::1") or name.startswith("127."):
+        return None
+    return (f"the Chroma server {host} is reached over the network; chromadb has unfixed advisories that let anyone "
+            "who reaches its port run code on it (CVE-2026-45829): keep that port reachable from trusted hosts only "
+            "(a private network or an SSH tunnel; see README \"Scaling\")")
+
+
 def make_client(settings: Settings, *, create: bool) -> ClientAPI:
     """A Chroma client: HttpClient when a server is configured, else PersistentClient in the index folder.
 
@@ -45,6 +59,9 @@ def make_client(settings: Settings, *, create: bool) -> ClientAPI:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
+        warning = remote_server_warning(settings.chroma_host)
+        if warning:
+            logger.warning(warning)
         try:
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         except Exception as exc:  # chromadb raises plain ValueError/ConnectError here

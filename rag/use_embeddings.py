@@ -78,6 +78,9 @@ class UniversalSentenceEncoderEmbeddings(Embeddings):
     every instance in the process.
     """
 
+    # Ingest runs one process per core for it by default (ingest.pipeline.auto_workers).
+    scales_with_processes = True
+
     def __init__(self, *, batch_size: int = 32) -> None:
         """Check the settings and that the package is installed; the model itself loads on first use.
 

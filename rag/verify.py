@@ -102,7 +102,7 @@ def _context_problem(chunk: Chunk, found: Figure, intent: Intent) -> str:
     company may also be named in the sentence before it, the section or the document's metadata.
     """
     passage, before = _passage(chunk.text, found)
-    if intent.years and not any(y in period_text(passage, chunk.title) for y in intent.years):
+    if intent.years and not any(y in period_text(passage, chunk.title, before) for y in intent.years):
         return f"for another period (the question asks about {' or '.join(intent.years)})"
     hay = f"{passage} {before} {identity_text(chunk)}".lower()
     absent = [e for e in intent.entities if e.lower() not in hay]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +13,13 @@ from conftest import CORPUS, ROOT
 from evals.score import score_answer
 from evals.suite import SuiteQuestion, load_suite
 from ingest.pipeline import Ingestor
+from rag.answer import ExtractiveAnswerer
 from rag.assistant import Assistant, build_assistant, rewrite_follow_up
 from rag.config import MINILM, Settings
 from rag.embeddings import Embedder, SentenceTransformerEmbeddings
 from rag.intent import analyze
 from rag.store import ChunkStore
-from rag.types import Filters
+from rag.types import Chunk, Filters, RetrievedChunk
 from rag.verify import check_figures
 
 SUITES = [ROOT / "evals" / "suites" / "sector_article.jsonl", ROOT / "evals" / "suites" / "sample_filing.jsonl"]
@@ -110,6 +112,7 @@ def test_table_row_continued_on_page_two_is_read_with_its_header(assistant: Assi
 @pytest.mark.parametrize("question, reason", [
     ("What was BeiGene's revenue in 2025?", "no passage found mentions BeiGene"),
     ("How many license-out deals did Chinese drugmakers conclude in 2023?", "no passage found is about 2023"),
+    ("君实生物2025年的营业收入是多少？", "no passage found mentions 君实"),
 ])
 def test_refusal_states_no_figure_and_says_why(assistant: Assistant, question: str, reason: str) -> None:
     a = assistant.ask(question)
@@ -134,6 +137,30 @@ def test_a_true_figure_of_another_company_or_year_is_not_verified(assistant: Ass
     assert [(f.status, f.reason) for f in invented] == [("unverified", "not found in the cited passage [1]")]
     same_in_chinese = check_figures("营业收入为23.57亿元 [1]。", [lanting], analyze("What was Lanting's revenue in 2025?"))
     assert [f.status for f in same_in_chinese] == ["verified"]  # RMB 2,356.8 million = 23.57亿元 within precision
+    # A company named in Chinese is checked like one named in English.
+    zh_other = check_figures("君实生物2025年营业收入为23.57亿元 [1]。", [lanting], analyze("君实生物2025年的营业收入是多少？"))
+    assert [(f.status, f.reason) for f in zh_other] == [
+        ("unverified", "[1] gives RMB 2,356.8 million about another company (the question asks about 君实)")]
+    named = dataclasses.replace(lanting, text="2025年，君实实现营业收入23.57亿元，同比增长12%。")  # suffix dropped
+    zh_same = check_figures("君实生物2025年营业收入为23.57亿元 [1]。", [named], analyze("君实生物2025年的营业收入是多少？"))
+    assert [f.status for f in zh_same] == ["verified"]
+
+
+@pytest.mark.parametrize("question, names", [
+    ("君实生物2022年的营业收入是多少？", ("君实",)),
+    ("请问恒瑞医药和石药集团2024年的研发投入是多少？", ("恒瑞", "石药")),
+    ("信达生物科技2025年的收入", ("信达",)),
+    ("台积电集团的上涨封板价是多少", ("积电",)),
+    ("帮我查一下谷歌控股的市值", ("谷歌",)),
+    ("请问中国生物制药2024年的收入是多少？", ()),
+    ("2025年中国创新药对外授权交易的首付款总额是多少？", ()),
+    ("哪些生物医药公司在2025年达成了授权交易？", ()),
+    ("国内医药企业有多少家？", ()),
+    ("生物医药板块2025年涨了多少？", ()),
+    ("CXO公司2025年预计营业收入是多少？", ("CXO",)),
+])
+def test_companies_named_in_chinese_are_entities(question: str, names: tuple[str, ...]) -> None:
+    assert analyze(question).entities == names
 
 
 def test_filters_restrict_what_is_cited(assistant: Assistant) -> None:
@@ -195,3 +222,30 @@ def test_chinese_question_finds_the_english_passage(assistant: Assistant) -> Non
     a = assistant.ask("2024年中国药企达成了多少笔对外授权交易？")
     assert Path(a.citations[0].source).name == "innovative-drug-sector-2026-01.md"
     assert [f.text for f in a.figures if f.status == "verified"][0] == "94"
+
+
+DEAL = ("On July 2, 2024, Harbour BioMed announced an exclusive license agreement with Aurora Pharma for HA-5194, "
+        "under which Harbour BioMed will receive an upfront payment of $573 million. Harbour BioMed is also eligible "
+        "for up to $5.38 billion in development, regulatory and commercial milestone payments.")
+
+
+def _deal_chunk() -> Chunk:
+    return Chunk(id="deal", text=DEAL, source="/docs/harbour-deal.md", title="Harbour BioMed licenses HA-5194",
+                 doc_type="news", date="2024-07-02", publisher="", company="Harbour BioMed", tickers=(),
+                 language="en", page=None, char_start=0, char_end=len(DEAL))
+
+
+@pytest.mark.parametrize("question, quoted, value", [
+    ("Up to how much in milestone payments can Harbour BioMed receive from Aurora Pharma under the July 2024 deal?",
+     "Harbour BioMed is also eligible for up to $5.38 billion", 5.38e9),
+    ("How much upfront will Harbour BioMed receive from Aurora Pharma under the July 2024 deal?",
+     "upfront payment of $573 million", 573e6),
+])
+def test_the_sentence_naming_the_asked_measure_answers(question: str, quoted: str, value: float) -> None:
+    # The milestone sentence names no year (it continues the dated one before it) and reads less like the
+    # question than the upfront sentence; it still answers a milestone question, and its figure is verified.
+    chunk = _deal_chunk()
+    draft = ExtractiveAnswerer().draft(analyze(question), [RetrievedChunk(chunk)])
+    assert not draft.refused and quoted in draft.text
+    figures = check_figures(draft.text, list(draft.cited), analyze(question))
+    assert [(f.value, f.status) for f in figures] == [(value, "verified")]

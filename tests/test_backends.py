@@ -123,3 +123,44 @@ def test_openvino_matches_torch(minilm: SentenceTransformerEmbeddings, onnx_cach
     ref = np.asarray(minilm.embed_documents(TEXTS), dtype=np.float32)
     _, vecs = _vectors("openvino")
     assert np.abs(vecs - ref).max() < 1e-3
+
+
+def test_counting_tokens_in_one_thread_leaves_the_encoders_tokenizer_alone(
+    minilm: SentenceTransformerEmbeddings,
+) -> None:
+    # The ingest loader thread counts tokens (chunking) while the writer thread encodes. A fast tokenizer's
+    # padding setting is shared state that each call resets, so counting on the encoder's own tokenizer broke
+    # encodes of texts of different lengths ("Unable to create tensor ... padding=True").
+    shared = minilm.tokenizer._tokenizer
+    shared.enable_padding()
+    try:
+        assert minilm.count_tokens(["one two three", "four"]) == [3, 1]
+        assert minilm.token_offsets("one two") == [(0, 3), (4, 7)]
+        assert shared.padding is not None
+    finally:
+        shared.no_padding()
+
+
+def test_encoding_while_another_thread_counts_tokens(minilm: SentenceTransformerEmbeddings) -> None:
+    import threading
+
+    texts = [" ".join(["word"] * n) for n in (3, 40, 90, 7, 150, 22, 64, 5)]
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def count() -> None:
+        while not stop.is_set():
+            minilm.count_tokens(texts[:4])
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        for _ in range(8):
+            try:
+                assert len(minilm.embed_documents(texts)) == len(texts)
+            except ValueError as exc:
+                errors.append(str(exc)[:80])
+    finally:
+        stop.set()
+        counter.join()
+    assert errors == []

@@ -227,3 +227,9 @@ def test_automatic_workers_start_processes_only_for_a_run_worth_it() -> None:
     assert auto_workers(AUTO_PARALLEL_BYTES, 2) == 2
     assert auto_workers(10 * AUTO_PARALLEL_BYTES, 8) == 8
     assert auto_workers(10 * AUTO_PARALLEL_BYTES, 1) == 1
+    assert auto_workers(10 * AUTO_PARALLEL_BYTES, 8, encoder_scales=False) == 1  # torch already uses every core
+    from rag.embeddings import SentenceTransformerEmbeddings
+    from rag.use_embeddings import UniversalSentenceEncoderEmbeddings
+
+    assert UniversalSentenceEncoderEmbeddings.scales_with_processes is True
+    assert not hasattr(SentenceTransformerEmbeddings, "scales_with_processes")

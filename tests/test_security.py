@@ -413,3 +413,28 @@ def test_a_malformed_login_setting_stops_the_app(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("SECTORCHAT_AUTH", "ana")  # no password: never start open by mistake
     assert app.main(["--index", str(tmp_path / "index")]) == 2
     assert "SECTORCHAT_AUTH must be user:password" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host, warns", [
+    ("127.0.0.1", False), ("localhost", False), ("::1", False), ("[::1]", False), ("127.0.1.1", False),
+    ("10.0.0.5", True), ("chroma.internal", True), ("0.0.0.0", True),
+])
+def test_a_chroma_server_over_the_network_is_warned_about(host: str, warns: bool) -> None:
+    from rag.store import remote_server_warning
+
+    warning = remote_server_warning(host)
+    assert (warning is not None) == warns
+    if warns:
+        assert warning is not None and warning.startswith(f"the Chroma server {host} is reached over the network")
+        assert "CVE-2026-45829" in warning
+
+
+def test_connecting_to_a_remote_chroma_server_logs_the_warning(caplog: pytest.LogCaptureFixture) -> None:
+    from rag.config import Settings
+    from rag.errors import StoreUnavailableError
+    from rag.store import make_client
+
+    with caplog.at_level(logging.WARNING, logger="rag.store"), pytest.raises(StoreUnavailableError):
+        make_client(Settings(chroma_host="0.0.0.0", chroma_port=free_port()), create=False)  # nothing listens
+    [record] = caplog.records
+    assert record.getMessage().startswith("the Chroma server 0.0.0.0 is reached over the network; chromadb has")
