@@ -8,12 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.text import cells as _cells
-from rag.text import is_header_row, is_table_line, split_sentences
+from rag.text import is_header_row, is_separator_row, is_table_line, split_sentences, table_gaps
 from rag.text import strip_span as _strip_span
 from rag.types import Chunk, LoadedDocument, Page
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_MD_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _TERMINAL = re.compile(r"[.。!?！？:：;；]$")
 
 TokenCounter = Callable[[list[str]], list[int]]
@@ -144,7 +143,7 @@ class Chunker:
             rows = list(table)
             if is_header_row(first):
                 hdr_end = 1
-                if len(rows) > 1 and _MD_TABLE_SEP.match(text[rows[1][0] : rows[1][1]]):
+                if len(rows) > 1 and is_separator_row(text[rows[1][0] : rows[1][1]]):
                     hdr_end = 2
                 block.header = (rows[0][0], rows[hdr_end - 1][1])
                 block.header_text = text[block.header[0] : block.header[1]]
@@ -168,9 +167,13 @@ class Chunker:
             if text[lines[i][0] : lines[i][1]].strip():
                 following = i
 
+        gaps = table_gaps([text[a:b] for a, b in lines])
+
         for i, (a, b) in enumerate(lines):
             line = text[a:b]
             if not line.strip():
+                if i in gaps:
+                    continue
                 flush_para()
                 flush_table()
                 continue

@@ -11,7 +11,7 @@ from pathlib import Path
 from rag.figures import format_quantity, parse_figures
 from rag.tables import figures_in
 from rag.intent import Intent, date_forms
-from rag.text import is_header_row, is_table_line, search_tokens, split_sentences
+from rag.text import is_header_row, is_table_line, search_tokens, split_sentences, table_gaps
 from rag.types import Chunk, Figure, RetrievedChunk
 
 Similarity = Callable[[str, list[str]], list[float]]
@@ -63,6 +63,9 @@ class Draft:
     arithmetic: tuple[tuple[str, str], ...] = ()  # (result text, "a − b = c") of computed figures
 
 
+_MD_HEADING = re.compile(r"#{1,6}\s+")
+
+
 def units_of(chunk: Chunk, rank: int) -> list[Unit]:
     """Sentences of a chunk; each row of a table becomes a unit read together with its header line."""
     out: list[Unit] = []
@@ -75,8 +78,10 @@ def units_of(chunk: Chunk, rank: int) -> list[Unit]:
         before = ""
         for a, b in split_sentences(text, 0, len(text)):
             sentence = " ".join(text[a:b].split())
-            if chunk.section and sentence.startswith(chunk.section + " ") and len(sentence) > len(chunk.section) + 20:
-                sentence = sentence[len(chunk.section) + 1 :]  # the heading line is not part of the sentence
+            hashes = _MD_HEADING.match(sentence)
+            heading = (hashes.group() if hashes else "") + chunk.section
+            if chunk.section and sentence.startswith(heading + " ") and len(sentence) > len(heading) + 20:
+                sentence = sentence[len(heading) + 1 :]  # the heading line ("## Highlights") is not part of it
             if INSTRUCTION.search(sentence):
                 before = sentence
                 continue
@@ -84,7 +89,11 @@ def units_of(chunk: Chunk, rank: int) -> list[Unit]:
             before = sentence
         prose.clear()
 
-    for line in chunk.text.split("\n"):
+    lines = chunk.text.split("\n")
+    gaps = table_gaps(lines)
+    for i, line in enumerate(lines):
+        if i in gaps:
+            continue  # a blank line between rows of one table
         if is_table_line(line):
             if not in_table:
                 flush()
@@ -132,6 +141,32 @@ def period_text(passage: str, title: str, before: str = "") -> str:
     if before and _YEAR_IN_TEXT.search(before):
         return f"{passage} {before}"
     return f"{passage} {title}"
+
+
+# Part of a year: a figure for "the six months ended June 30, 2025" or "前三季度" does not answer "in 2025".
+PART_OF_YEAR = re.compile(
+    r"\b(?:(?:six|three|nine) months ended|(?:first|second) half|half[- ]year|"
+    r"interim (?:results|report|period|announcement|financial)|"
+    r"(?:first|second|third|fourth|the|this|last|same|previous|latest) quarter|[1-4]Q(?:\d{2}|\d{4})?|[12]H(?:\d{2}|\d{4})?|Q[1-4]|H[12])\b|"
+    r"上半年|下半年|半年度|中期(?:业绩|报告)|止[三六九]个月|前三季度|第?[一二三四]季度",
+    re.IGNORECASE,
+)
+
+
+def part_of_year(period: str, question: str, years: Sequence[str]) -> str:
+    """How a passage's period misses the question's: "part" (of an asked year, for a question about whole years),
+    "whole" (a whole year, for a question about part of one), or "" (both whole years or both parts).
+
+    Only a part named next to an asked year counts ("the six months ended June 30, 2025", "2025 interim results",
+    "2025年上半年"): "write-downs in 2018 ..., partly offset by one in the third quarter of 2019" is about 2018.
+    """
+    def part(text: str) -> bool:
+        return any(y in text[max(0, m.start() - 30) : m.end() + 30] for m in PART_OF_YEAR.finditer(text) for y in years)
+
+    passage_part, question_part = part(period), part(question)
+    if passage_part != question_part:
+        return "part" if passage_part else "whole"
+    return ""
 
 
 def _has_kind(unit: Unit, kind: str | None, *, strict: bool = True) -> bool:
@@ -233,11 +268,23 @@ class ExtractiveAnswerer:
         # Measures the question itself words ("net" is no measure, though a translation of it is 净利润).
         said = set(search_tokens(intent.question)) & DISTINCT_MEASURES
         measures = [c for c in intent.concepts if c & said]
-        if not measures:
-            return strict
-        loose = [u for u in units if self._eligible(intent, u, inherit=True)]
-        naming = [u for u in loose if all(c & set(search_tokens(f"{u.context} {u.chunk.section}")) for c in measures)]
-        return naming or strict
+        if measures:
+            loose = [u for u in units if self._eligible(intent, u, inherit=True)]
+            words = {id(u): set(search_tokens(f"{u.context} {u.chunk.section}")) for u in loose + strict}
+            naming = [u for u in loose if all(c & words[id(u)] for c in measures)]
+            # Else, for a figure of a given year, sentences that name no other measure: never an upfront payment
+            # for "What was X's revenue in 2025?" (without a year, questions are looser: "what does ... represent").
+            asked = set().union(*measures)
+            strict = naming or [u for u in strict
+                                if not (intent.years and intent.wants_figure and (words[id(u)] & DISTINCT_MEASURES) - asked)]
+        # A figure for part of a year answers a question about the year only when nothing else does (and the
+        # quoted sentence then says which part); likewise a full-year figure a question about part of one.
+        if intent.years:
+            # The title counts too: every figure of a "2025 interim results announcement" is about part of 2025.
+            fitting = [u for u in strict
+                       if not part_of_year(f"{_period(u, inherit=True)} {u.chunk.title}", intent.question, intent.years)]
+            strict = fitting or strict
+        return strict
 
     def _eligible(self, intent: Intent, unit: Unit, *, inherit: bool = False) -> bool:
         if intent.wants_figure and not _has_kind(unit, intent.quantity):

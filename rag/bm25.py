@@ -30,6 +30,7 @@ class ChunkInfo:
     tickers: str
     date_int: int
     language: str
+    years: str = ""  # years its text writes (see rag.store.chunk_years); "" in indexes saved before it existed
 
 
 class BM25Index:
@@ -44,6 +45,7 @@ class BM25Index:
         self.generation = generation
         self._vocab: set[str] = {t for toks in tokens for t in toks}
         self._model: Any = None
+        self._year_masks: dict[str, np.ndarray] = {}
         if self.infos:
             model = bm25s.BM25()
             # An empty token list would make bm25s drop the row; a placeholder keeps rows aligned with ids.
@@ -52,6 +54,17 @@ class BM25Index:
 
     def __len__(self) -> int:
         return len(self.infos)
+
+    def year_mask(self, years: Sequence[str]) -> np.ndarray:
+        """0/1 per chunk: whether its text writes one of ``years`` (cached per year; numbers, no loop per query)."""
+        out = np.zeros(len(self.infos), dtype=np.float32)
+        for year in years:
+            mask = self._year_masks.get(year)
+            if mask is None:
+                mask = np.fromiter((year in i.years for i in self.infos), dtype=np.float32, count=len(self.infos))
+                self._year_masks[year] = mask
+            np.maximum(out, mask, out=out)
+        return out
 
     def search(self, tokens: Sequence[str], *, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The best ``k`` chunks (positions in ``infos``) with their scores; ``mask`` (0/1 per chunk) filters."""
@@ -72,7 +85,8 @@ class BM25Index:
         tmp.mkdir(parents=True)
         payload = {
             "generation": self.generation,
-            "chunks": [[i.id, i.source, i.doc_type, i.company, i.tickers, i.date_int, i.language] for i in self.infos],
+            "chunks": [[i.id, i.source, i.doc_type, i.company, i.tickers, i.date_int, i.language, i.years]
+                       for i in self.infos],
             "tokens": [list(t) for t in tokens],
         }
         (tmp / _FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")

@@ -65,6 +65,7 @@ _SCAN: Final = re.compile(
       | (?<![A-Za-z])(?i:phase|stage|grade|type|class|part|section|chapter|article|note|page|item|figure|fig\.|table|no\.)
         [ ]?\#?[0-9]+(?:[ ]of[ ][0-9]+)?                                                        # Phase 3, page 1 of 3
       | 第[ ]?[0-9]+
+      | (?<=[A-Za-z)])\([0-9]{{1,2}}\)                                                        # footnote "rate(2)(3)"
       | (?:^|(?<=[.!?:;。！？；\n])|(?<=[.!?:;。！？；\n][ \t])|(?<=[.!?:;。！？；\n][ \t]{{2}}))
         \(?[0-9]{{1,2}}[.)、](?=[ \t]*[A-Za-z\u4e00-\u9fff])                                      # list item "1. "
     )

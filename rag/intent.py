@@ -22,7 +22,7 @@ _GENERIC = frozenset(
     "china chinese hong kong us u.s. usa american asia asia-pacific pacific europe european english rmb usd hkd cny "
     "a-share a-shares h-share fy q1 q2 q3 q4 h1 h2 january february march april may june july "
     "august september october november december tell give list compare show summarize summarise please i "
-    "ceo cfo r&d ai nmpa fda".split()
+    "ceo cfo r&d ai nmpa fda bd".split()
 )
 # A Chinese company name as questions write it: a stem and a sector or corporate suffix (君实生物, 恒瑞医药,
 # 台积电集团). The last two characters of the stem are what passages are searched for: passages drop the suffix as
@@ -93,7 +93,7 @@ def analyze(question: str) -> Intent:
     years = tuple(dict.fromkeys(_YEAR.findall(question) + _ZH_YEAR.findall(question)))
     entities = []
     undated = _DATE.sub(" ", question)
-    for m in re.finditer(r"(?<![\w])([A-Z][A-Za-z0-9&.\-]*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&\-]*)*)", undated):
+    for m in re.finditer(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&\-]*)*)", undated):
         words = [w for w in m.group(1).split() if w.lower().strip(".") not in _GENERIC]
         english_start = m.start() == 0 and undated[m.end() : m.end() + 1] in (" ", "'", "")
         if english_start and words and words[0] == m.group(1).split()[0] and len(m.group(1).split()) == 1:

@@ -15,10 +15,12 @@ from rag.types import RetrievedChunk
 
 logger = logging.getLogger(__name__)
 
-# Weights of the feature reranker; chosen on the bundled eval suite (see README "Retrieval").
+# Weights of the feature reranker; chosen on the bundled eval suite (see README "Retrieval"). W_YEAR was raised
+# from 0.5 to 1.0 on the generated 10k-chunk corpus (benchmarks/gen_corpus.py), where news restating other years'
+# figures outranked the filing about the asked year: 55 -> 58 of 60 right figures, the bundled suites unchanged.
 W_FUSED = 1.0
 W_TERMS = 0.8
-W_YEAR = 0.5
+W_YEAR = 1.0
 W_ENTITY = 0.6
 W_QUANTITY = 0.3
 

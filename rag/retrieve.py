@@ -134,8 +134,9 @@ class Retriever:
         dense = [d for d in self._dense(intent.question, allowed_ids, index, timings) if d[0] in index.ids]
         t_dense = time.perf_counter()
         sparse = self._sparse(index, intent, allowed)
+        dated = self._dated(index, intent, allowed)
         t1 = time.perf_counter()
-        fused = self._fuse(dense, sparse, index)
+        fused = self._fuse(dense, sparse, index, dated)
         ranked = self.reranker.rerank(intent, fused)[:k]
         t2 = time.perf_counter()
         if timings is not None:
@@ -175,13 +176,32 @@ class Retriever:
         hits = index.search(tokens, k=self.candidates, mask=mask)
         return [(index.infos[pos].id, score) for pos, score in hits]
 
+    def _dated(self, index: BM25Index, intent: Intent, mask: np.ndarray | None) -> list[tuple[str, float]]:
+        """Keyword search among the chunks whose text writes an asked year.
+
+        News restates a company's figures of earlier years ("In 2024, X reported revenue of ..."); when a question
+        asks about 2025, hundreds of such passages can outrank the one filing paragraph about 2025 in both the
+        dense and the keyword list. This third list gives the passages about the asked period a place.
+        """
+        allowed = len(index) if mask is None else int(mask.sum())
+        if not intent.years or allowed <= self.candidates:
+            return []  # few chunks (one filing, a filtered question): all are candidates already
+        years = index.year_mask(intent.years)
+        if mask is not None:
+            years = years * mask
+        if not years.any():
+            return []
+        tokens = list(intent.terms)
+        return [(index.infos[pos].id, score) for pos, score in index.search(tokens, k=self.candidates, mask=years)]
+
     def _fuse(self, dense: list[tuple[str, float, str, dict[str, Any]]], sparse: list[tuple[str, float]],
-              index: BM25Index) -> list[RetrievedChunk]:
+              index: BM25Index, dated: Sequence[tuple[str, float]] = ()) -> list[RetrievedChunk]:
         scores: dict[str, float] = {}
         for rank, (cid, *_rest) in enumerate(dense):
             scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        for rank, (cid, _s) in enumerate(sparse):
-            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for ranked in (sparse, dated):
+            for rank, (cid, _s) in enumerate(ranked):
+                scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         chunks = {cid: chunk_from_chroma(cid, doc, meta) for cid, _d, doc, meta in dense}
         missing = [cid for cid in scores if cid not in chunks]
         for chunk in self.store.get_chunks(missing):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
@@ -85,6 +86,15 @@ def keyword_text(chunk: Chunk) -> str:
                      chunk.text))
 
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def chunk_years(chunk: Chunk) -> str:
+    """The years a chunk's text writes (else its title's), space-separated: the period its figures are about."""
+    years = _YEAR.findall(chunk.text) or _YEAR.findall(chunk.title)
+    return " ".join(sorted(set(years)))
+
+
 def chunk_keywords(chunk: Chunk) -> str:
     """The chunk's keyword tokens as stored with it (metadata ``bm25``), space-separated."""
     return " ".join(search_tokens(keyword_text(chunk)))
@@ -95,6 +105,7 @@ def _meta_to_chroma(chunk: Chunk, record: DocumentRecord, keywords: str | None =
     date_int = int(chunk.date.replace("-", "")) if chunk.date else 0
     return {
         "bm25": chunk_keywords(chunk) if keywords is None else keywords,
+        "years": chunk_years(chunk),
         "source": chunk.source,
         "title": chunk.title,
         "doc_type": chunk.doc_type,
@@ -368,7 +379,8 @@ class ChunkStore:
                     continue
                 infos.append(ChunkInfo(cid, str(m.get("source", "")), str(m.get("doc_type", "")),
                                        str(m.get("company", "")), str(m.get("tickers", "")),
-                                       int(m.get("date_int", 0) or 0), str(m.get("language", ""))))
+                                       int(m.get("date_int", 0) or 0), str(m.get("language", "")),
+                                       str(m.get("years", ""))))
                 tokens.append(str(m.get("bm25", "")).split())
             offset += len(ids)
         return infos, tokens

@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from rag.figures import parse_figures
-from rag.text import is_header_row, is_table_line
+from rag.text import cell_spans, cells, is_header_row, is_table_line, table_gaps
 from rag.types import Figure, FigureUnit
 
 _CUR = [
@@ -27,7 +27,7 @@ _SCALE = [
 def column_units(header: str) -> list[tuple[FigureUnit, float] | None]:
     """Per column of a header row: the (unit, scale) it states, or None."""
     out: list[tuple[FigureUnit, float] | None] = []
-    for cell in [c.strip() for c in header.strip().strip("|").split("|")]:
+    for cell in cells(header):
         if re.search(r"%|％|percent", cell, re.IGNORECASE):
             out.append(("%", 1.0))
             continue
@@ -46,7 +46,12 @@ def figures_in(text: str) -> list[Figure]:
     pos = 0
     units: list[tuple[FigureUnit, float] | None] = []
     in_table = False
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    gaps = table_gaps(lines)
+    for i, line in enumerate(lines):
+        if i in gaps:
+            pos += len(line) + 1
+            continue  # a blank line between rows of one table
         if is_table_line(line):
             if (not in_table or not any(u for u in units)) and is_header_row(line):
                 units = column_units(line)
@@ -65,17 +70,12 @@ def figures_in(text: str) -> list[Figure]:
 
 def _apply(line: str, offset: int, units: list[tuple[FigureUnit, float] | None],
            by_start: dict[int, Figure]) -> None:
-    col = 0
-    cell_start = 0
-    for i, ch in enumerate(line + "|"):
-        if ch != "|":
+    for col, (cell_start, cell_end) in enumerate(cell_spans(line)):
+        if col >= len(units) or units[col] is None:
             continue
-        if col < len(units) and units[col] is not None:
-            unit, scale = units[col]  # type: ignore[misc]
-            for f in list(by_start.values()):
-                a = f.start - offset
-                # abs(value) < 1e290: a column's scale must leave value × scale a finite float
-                if cell_start <= a < i and f.unit in ("", "count") and f.scale == 1.0 and abs(f.value) < 1e290:
-                    by_start[f.start] = replace(f, unit=unit or f.unit, scale=scale)
-        col += 1
-        cell_start = i + 1
+        unit, scale = units[col]  # type: ignore[misc]
+        for f in list(by_start.values()):
+            a = f.start - offset
+            # abs(value) < 1e290: a column's scale must leave value × scale a finite float
+            if cell_start <= a < cell_end and f.unit in ("", "count") and f.scale == 1.0 and abs(f.value) < 1e290:
+                by_start[f.start] = replace(f, unit=unit or f.unit, scale=scale)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 
 _ABBREV = re.compile(
@@ -57,9 +58,75 @@ def is_table_line(line: str) -> bool:
 
 
 def cells(line: str) -> list[str]:
-    s = line.strip().strip("|")
-    parts = s.split("\t") if "\t" in s and "|" not in s else s.split("|")
-    return [p.strip() for p in parts]
+    return [line[a:b].strip() for a, b in cell_spans(line)]
+
+
+def cell_spans(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each cell of a table row in ``line``; outer bars ("| a | b |") start and end no cell."""
+    a, b = len(line) - len(line.lstrip()), len(line.rstrip())
+    while a < b and line[a] == "|":
+        a += 1
+    while b > a and line[b - 1] == "|":
+        b -= 1
+    sep = "\t" if "\t" in line[a:b] and "|" not in line[a:b] else "|"
+    out: list[tuple[int, int]] = []
+    for part in line[a:b].split(sep):
+        out.append((a, a + len(part)))
+        a += len(part) + 1
+    return out
+
+
+_MD_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def is_separator_row(line: str) -> bool:
+    """A Markdown table's ``| --- | :---: |`` line under its header."""
+    return bool(_MD_TABLE_SEP.match(line))
+
+
+def table_gaps(lines: Sequence[str]) -> frozenset[int]:
+    """Indices of blank lines that sit inside a table: between rows of the same width.
+
+    Some converters (and Markdown written by hand) put a blank line after every row. Such rows are still one table,
+    so that each keeps its header, unless the row after the gap starts a new table (a header over a ``---`` line).
+    """
+    if not any("|" in line or "\t" in line for line in lines):
+        return frozenset()
+    gaps: set[int] = set()
+    first: int | None = None  # first line of the table being read
+    rows = 0
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        if is_table_line(line):
+            if first is None:
+                first, rows = i, 0
+            rows += 1
+            i += 1
+            continue
+        if line.strip() or first is None:
+            first = None
+            i += 1
+            continue
+        j = i
+        while j < n and not lines[j].strip():
+            j += 1
+        if j < n and _table_goes_on(lines, first, rows, j):
+            gaps.update(range(i, j))
+        else:
+            first = None
+        i = j
+    return frozenset(gaps)
+
+
+def _table_goes_on(lines: Sequence[str], first: int, rows: int, j: int) -> bool:
+    nxt = lines[j]
+    if not is_table_line(nxt) or len(cells(nxt)) != len(cells(lines[first])):
+        return False
+    if is_separator_row(nxt):
+        return rows == 1  # header, gap, separator
+    k = next((k for k in range(j + 1, len(lines)) if lines[k].strip()), None)
+    return k is None or not is_separator_row(lines[k])
 
 
 def is_header_row(line: str) -> bool:

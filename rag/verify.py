@@ -9,7 +9,7 @@ from rag.figures import parse_figures, same_quantity
 from rag.tables import figures_in
 from rag.answer import INSTRUCTION, identity_text, period_text
 from rag.intent import Intent
-from rag.text import is_header_row, is_table_line, split_sentences
+from rag.text import is_header_row, is_table_line, split_sentences, table_gaps
 from rag.types import CheckedFigure, Chunk, Figure
 
 _MARKERS = re.compile(r"(?:\s*\[\d+\])+")
@@ -120,7 +120,8 @@ def _passage(text: str, fig: Figure) -> tuple[str, str]:
             if is_table_line(line):
                 # The same header the answerer reads the row with: the first line of its table, if header-like.
                 top = i
-                while top > 0 and is_table_line(lines[top - 1]):
+                gaps = table_gaps(lines)
+                while top > 0 and (is_table_line(lines[top - 1]) or top - 1 in gaps):
                     top -= 1
                 header = lines[top] if top < i and is_header_row(lines[top]) else ""
                 return (f"{header}\n{line}" if header else line), ""

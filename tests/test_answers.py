@@ -158,6 +158,11 @@ def test_a_true_figure_of_another_company_or_year_is_not_verified(assistant: Ass
     ("国内医药企业有多少家？", ()),
     ("生物医药板块2025年涨了多少？", ()),
     ("CXO公司2025年预计营业收入是多少？", ("CXO",)),
+    # English names inside Chinese text (a CJK character before them once hid them) ...
+    ("康方生物2024年9月与Orchid Bio的交易中，最高可获得多少里程碑付款？", ("Orchid", "Bio", "康方")),
+    ("百济神州与Novartis的交易首付款是多少？", ("Novartis",)),
+    # ... but "BD" (business development) names no one.
+    ("2025年对外授权BD交易的首付款总额是多少？", ()),
 ])
 def test_companies_named_in_chinese_are_entities(question: str, names: tuple[str, ...]) -> None:
     assert analyze(question).entities == names

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from rag.figures import find_quantity, format_quantity, parse_figures, same_quantity
+from rag.tables import figures_in
 from rag.types import Figure
 
 
@@ -428,3 +429,22 @@ def test_never_raises_and_spans_match() -> None:
             last_end = f.end
             assert f.unit in ("CNY", "USD", "HKD", "EUR", "%", "count", "code", "")
             assert same_quantity(f, f)
+
+
+@pytest.mark.parametrize("table", [
+    "Item | 2025 (RMB million) | 2024 (USD million)\nRevenue | 44,470.0 | 29,500.0",
+    "| Item | 2025 (RMB million) | 2024 (USD million) |\n| --- | --- | --- |\n| Revenue | 44,470.0 | 29,500.0 |",
+    "Item\t2025 (RMB million)\t2024 (USD million)\nRevenue\t44,470.0\t29,500.0",
+    "| Item | 2025 (RMB million) | 2024 (USD million) |\n\n| Revenue | 44,470.0 | 29,500.0 |",  # a blank line after rows
+], ids=["bars-between", "markdown", "tabs", "markdown-spaced"])
+def test_table_cells_take_the_unit_of_their_own_column(table: str) -> None:
+    # Outer bars and tab separators once shifted or merged columns: a US$ cell was read in RMB.
+    got = [(f.text, f.unit, f.quantity) for f in figures_in(table)]
+    assert got == [("44,470.0", "CNY", 44_470e6), ("29,500.0", "USD", 29_500e6)]
+
+
+def test_footnote_marks_glued_to_a_word_are_not_figures() -> None:
+    # "% of penetration(2)(3)" once gave the figures 2 and -3, and a comparison subtracted the 2.
+    assert [f.text for f in parse_figures("| % of penetration(2)(3) | Revenue(1) | 21,189 |")] == ["21,189"]
+    assert [(f.text, f.value) for f in parse_figures("a loss of (2) and (1,120.3)")] == [("(2)", -2.0),
+                                                                                         ("(1,120.3)", -1120.3)]
