@@ -163,5 +163,14 @@ class AppProcess:
 
 
 def answer_check(text: str, citations: list[str], q: dict[str, Any]) -> tuple[bool, bool, bool]:
-    """(has a citation, the expected figure appears, a citation is the expected document)."""
-    return bool(citations), str(q["expected"]) in text, any(Path(c).name == q["doc"] for c in citations)
+    """(has a citation, the expected quantity is stated, a citation is the expected document).
+
+    The quantity may be written in any form: the filing table's row "Revenue | 16,780.0" under "2025 (RMB
+    million)" states the generated "RMB 16.78 billion" as much as the highlights sentence does.
+    """
+    from rag.figures import parse_figures, same_quantity
+    from rag.tables import figures_in
+
+    expected = parse_figures(str(q["expected"]))
+    stated = bool(expected) and any(same_quantity(expected[0], f) for f in figures_in(text))
+    return bool(citations), stated, any(Path(c).name == q["doc"] for c in citations)

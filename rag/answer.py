@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.companies import mentions
 from rag.figures import format_quantity, parse_figures
 from rag.tables import figures_in
 from rag.intent import Intent, date_forms
@@ -209,7 +210,7 @@ class ExtractiveAnswerer:
         units = [u for r, rc in enumerate(ranked) for u in units_of(rc.chunk, r)]
         if not units:
             return _refusal("the passages found hold no text")
-        missing = [e for e in intent.entities if not any(e.lower() in _near(u).lower() for u in units)]
+        missing = [e for e in intent.entities if not any(mentions(e, _near(u).lower()) for u in units)]
         if missing:
             return _refusal(f"no passage found mentions {', '.join(missing)}")
         if intent.years and not any(y in _period(u) for u in units for y in intent.years):
@@ -292,7 +293,7 @@ class ExtractiveAnswerer:
         if intent.years and not any(y in _period(unit, inherit=inherit) for y in intent.years):
             return False
         near = _near(unit).lower()
-        return all(e.lower() in near for e in intent.entities) and all(
+        return all(mentions(e, near) for e in intent.entities) and all(
             any(form.lower() in near for form in date_forms(d)) for d in intent.dates)
 
     def _choose(self, intent: Intent, eligible: list[Scored]) -> list[Scored]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.companies import multiword_names, names_of
 from rag.glossary import alternatives
 from rag.text import search_tokens
 from rag.types import Filters
@@ -16,6 +17,12 @@ _DATE = re.compile(
 )
 _YEAR = re.compile(r"(?<![\d.,])((?:19|20)\d{2})(?![\d.,%])")
 _ZH_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+# Words of company names that name no company by themselves ("Junshi Biosciences", "君实生物").
+_CORPORATE_WORDS = frozenset(
+    "biosciences bioscience biologics biotech biotechnology bio pharma pharmaceutical pharmaceuticals biopharm "
+    "biopharmaceutical medicines medicine medical lab labs group holdings therapeutics oncology "
+    "生物 医药 药业 制药 集团 控股 股份 科技 中国 生物制药 生物医药".split()
+)
 # Words that are capitalised in questions but name no particular company or product.
 _GENERIC = frozenset(
     "what which who how when where why did does do is are was were the a an in on of for and or to by from with "
@@ -103,6 +110,10 @@ def analyze(question: str) -> Intent:
             if len(w) > 1 and not w.isdigit() and w.lower() not in _GENERIC and not re.fullmatch(r"[A-Z]{1,3}-?\d+.*", w):
                 entities.append(w)
     entities += chinese_companies(undated)
+    # "Zai Lab", "Sino Biopharm": one company, matched through its names by the first word (see rag.companies).
+    for written, first in multiword_names(undated):
+        rest = {w.lower() for w in written.split()[1:]}
+        entities = [e for e in entities if e.lower() not in rest or e.lower() == first.lower()]
     quantity = None
     if re.search(r"\bcodes?\b|\btickers?\b|代码", question, re.IGNORECASE):
         quantity = "code"
@@ -117,6 +128,12 @@ def analyze(question: str) -> Intent:
     wants = quantity is not None or bool(re.search(r"\bwhat (was|were|is|are)\b|多少|几", question, re.IGNORECASE))
     own = [t for t in dict.fromkeys(search_tokens(question)) if t not in years]
     concepts = tuple(alternatives(t) for t in own)
+    # A company named in one language is searched for by its names in the other too (君实 -> junshi).
+    for e in entities:
+        names = frozenset(t for n in names_of(e) for t in search_tokens(n) if t not in _CORPORATE_WORDS)
+        if len(names) > 1:
+            merged = [c | names if c & names else c for c in concepts]
+            concepts = tuple(merged) if merged != list(concepts) else concepts + (names,)
     terms = tuple(dict.fromkeys(t for c in concepts for t in sorted(c)))
     return Intent(
         question=question,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from rag.companies import mentions
 from rag.figures import parse_figures
 from rag.intent import Intent
 from rag.text import search_tokens
@@ -64,7 +65,7 @@ class FeatureReranker:
             f_year = (sum(1 for y in intent.years if y in rc.chunk.text) / len(intent.years)) if intent.years else 0.0
             low = hay.lower()
             f_entity = (
-                sum(1 for e in intent.entities if e.lower() in low) / len(intent.entities) if intent.entities else 0.0
+                sum(1 for e in intent.entities if mentions(e, low)) / len(intent.entities) if intent.entities else 0.0
             )
             f_qty = 1.0 if intent.wants_figure and has_quantity(rc.chunk.text, intent.quantity) else 0.0
             score = (W_FUSED * rc.fused / top + W_TERMS * f_terms + W_YEAR * f_year + W_ENTITY * f_entity

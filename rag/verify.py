@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.companies import mentions
 from rag.figures import parse_figures, same_quantity
 from rag.tables import figures_in
 from rag.answer import INSTRUCTION, identity_text, period_text
@@ -105,7 +106,7 @@ def _context_problem(chunk: Chunk, found: Figure, intent: Intent) -> str:
     if intent.years and not any(y in period_text(passage, chunk.title, before) for y in intent.years):
         return f"for another period (the question asks about {' or '.join(intent.years)})"
     hay = f"{passage} {before} {identity_text(chunk)}".lower()
-    absent = [e for e in intent.entities if e.lower() not in hay]
+    absent = [e for e in intent.entities if not mentions(e, hay)]
     if absent:
         return f"about another company (the question asks about {', '.join(absent)})"
     return ""

@@ -64,6 +64,15 @@ company: "Kelun"
 ---
 On March 3, 2025, Kelun announced a licence of SKB-264 under which Kelun will receive an upfront payment of $500 million.
 """
+HENGRUI_ZH = """---
+title: "恒瑞医药2025年年度业绩公告"
+date: "2026-03-28"
+language: "zh"
+---
+## 财务摘要
+
+截至2025年12月31日止年度，公司实现营业收入315.6亿元，同比增长13.8%。
+"""
 # News about the same company that states its revenue of other years, in shorter passages that keyword search
 # ranks above the filing's longer highlights paragraph when the asked year is not among the search words.
 DEALS = [(2022, "18.57"), (2023, "19.38"), (2024, "29.50"), (2023, "19.38"), (2022, "18.57"), (2024, "29.50")]
@@ -85,14 +94,15 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> A
     (corpus / "akeso-2025-annual-results.md").write_text(TABLES, encoding="utf-8")
     (corpus / "junshi-2025-interim-results.md").write_text(INTERIM, encoding="utf-8")
     (corpus / "kelun-deal.md").write_text(KELUN_DEAL, encoding="utf-8")
+    (corpus / "hengrui-2025-annual-results-zh.md").write_text(HENGRUI_ZH, encoding="utf-8")
     for i, (year, revenue) in enumerate(DEALS):
         (corpus / f"junshi-deal-{i}.md").write_text(_deal(i, year, revenue), encoding="utf-8")
     s = Settings(index=tmp / "index")
     store = ChunkStore(s, model_name=embedder.name, dimension=embedder.dimension)
     report = Ingestor(s, embedder, store).run([corpus])
-    assert len(report.added) == 4 + len(DEALS) and not report.failed
+    assert len(report.added) == 5 + len(DEALS) and not report.failed
     a = build_assistant(s, embedder=embedder)
-    # Few candidates per retriever, so that these 10 documents compete the way thousands do with the default 30.
+    # Few candidates per retriever, so that these 11 documents compete the way thousands do with the default 30.
     a.retriever.candidates = 4
     return a
 
@@ -152,3 +162,16 @@ def test_a_question_naming_a_measure_is_not_answered_with_another_measure(assist
                         "question's company and period.")
     upfront = assistant.ask("What upfront payment did Kelun receive in 2025?")
     assert "$500 million" in upfront.answer and not upfront.refused
+
+
+def test_a_company_named_in_one_language_is_found_in_the_other(assistant: Assistant) -> None:
+    zh = assistant.ask("君实生物2025年的营业收入是多少？")
+    assert zh.answer.startswith("Revenue for the year ended December 31, 2025 was RMB 44.47 billion"), zh.answer
+    assert ("RMB 44.47 billion", "verified") in {(f.text, f.status) for f in zh.figures}
+    en = assistant.ask("What was Hengrui's revenue in 2025?")
+    assert en.answer.startswith("截至2025年12月31日止年度，公司实现营业收入315.6亿元"), en.answer
+    assert {Path(c.source).name for c in en.citations} == {"hengrui-2025-annual-results-zh.md"}
+    assert ("315.6亿元", "verified") in {(f.text, f.status) for f in en.figures}
+    # Innovent (信达生物) is named by no passage, in either language.
+    other = assistant.ask("信达生物2025年的营业收入是多少？")
+    assert other.refused and other.answer.endswith("no passage found mentions 信达.")
