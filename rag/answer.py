@@ -12,7 +12,7 @@ from rag.companies import mentions
 from rag.figures import format_quantity, parse_figures
 from rag.tables import figures_in
 from rag.intent import Intent, date_forms
-from rag.text import is_header_row, is_table_line, search_tokens, split_sentences, table_gaps
+from rag.text import YEAR_IN_TEXT, is_header_row, is_table_line, search_tokens, split_sentences, table_gaps
 from rag.types import Chunk, Figure, RetrievedChunk
 
 Similarity = Callable[[str, list[str]], list[float]]
@@ -130,16 +130,13 @@ def _period(unit: Unit, *, inherit: bool = False) -> str:
     return period_text(unit.context, unit.chunk.title, unit.before if inherit else "")
 
 
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-
-
 def period_text(passage: str, title: str, before: str = "") -> str:
     """The passage when it names a year. Otherwise the sentence before it when that names one ("On July 2, 2024,
     X announced a licence ... X is also eligible for up to $5.38 billion in milestones": the second sentence
     continues the first), else the title (a filing's highlights name no year)."""
-    if _YEAR_IN_TEXT.search(passage):
+    if YEAR_IN_TEXT.search(passage):
         return passage
-    if before and _YEAR_IN_TEXT.search(before):
+    if before and YEAR_IN_TEXT.search(before):
         return f"{passage} {before}"
     return f"{passage} {title}"
 

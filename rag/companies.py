@@ -60,7 +60,8 @@ COMPANIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
-_SUFFIX = re.compile(r"生物|医药|药业|制药|集团|控股|股份|科技")  # as rag.intent's _ZH_SUFFIX
+# The sector or corporate suffix of a Chinese company name (君实生物, 恒瑞医药, 石药集团).
+ZH_SUFFIX = re.compile(r"生物|医药|药业|制药|集团|控股|股份|科技")
 
 
 @lru_cache(maxsize=1)
@@ -69,7 +70,7 @@ def _index() -> dict[str, frozenset[str]]:
     out: dict[str, set[str]] = {}
     for en, zh in COMPANIES:
         # The stem a question's Chinese name is reduced to (君实 of 君实生物), where it is distinctive.
-        stems = {z[:2] for z in zh if len(z) == 4 and _SUFFIX.fullmatch(z[2:]) and z[:2] not in ("中国",)}
+        stems = {z[:2] for z in zh if len(z) == 4 and ZH_SUFFIX.fullmatch(z[2:]) and z[:2] not in ("中国",)}
         names = {n.lower() for n in en} | set(zh) | stems
         keys = set(names)
         keys |= {n.split()[0].lower() for n in en}  # "Zai" of "Zai Lab" (entities are single words)

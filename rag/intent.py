@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.companies import multiword_names, names_of
+from rag.companies import ZH_SUFFIX, multiword_names, names_of
 from rag.glossary import alternatives
 from rag.text import search_tokens
 from rag.types import Filters
@@ -34,7 +34,7 @@ _GENERIC = frozenset(
 # A Chinese company name as questions write it: a stem and a sector or corporate suffix (君实生物, 恒瑞医药,
 # 台积电集团). The last two characters of the stem are what passages are searched for: passages drop the suffix as
 # often as not ("恒瑞2023年收入"), and where a longer name starts is not written ("请问恒瑞医药", "查一下谷歌控股").
-_ZH_SUFFIX = re.compile(r"生物|医药|药业|制药|集团|控股|股份|科技")
+# The suffixes are rag.companies.ZH_SUFFIX.
 # Stems that make such a phrase generic ("中国生物医药", "国内医药", "创新药业") rather than a company's name.
 _ZH_GENERIC_STEMS = frozenset(
     "中国 国内 国产 国际 全球 海外 本土 境内 境外 创新 这些 这家 那些 那家 其他 其它 各家 每家 主要 头部 "
@@ -48,7 +48,7 @@ _ZH_STEM_BREAK = re.compile(r"[的了是在和与及家个等为对向年月日�
 def chinese_companies(question: str) -> list[str]:
     """Chinese company names a question asks about, as two-character stems ("君实生物2022年..." -> ["君实"])."""
     names = []
-    for m in _ZH_SUFFIX.finditer(question):
+    for m in ZH_SUFFIX.finditer(question):
         stem = question[max(0, m.start() - 2) : m.start()]
         if (len(stem) == 2 and all("\u4e00" <= ch <= "\u9fff" for ch in stem) and not _ZH_STEM_BREAK.search(stem)
                 and stem not in _ZH_GENERIC_STEMS):

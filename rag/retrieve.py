@@ -189,10 +189,7 @@ class Retriever:
         years = index.year_mask(intent.years)
         if mask is not None:
             years = years * mask
-        if not years.any():
-            return []
-        tokens = list(intent.terms)
-        return [(index.infos[pos].id, score) for pos, score in index.search(tokens, k=self.candidates, mask=years)]
+        return self._sparse(index, intent, years) if years.any() else []
 
     def _fuse(self, dense: list[tuple[str, float, str, dict[str, Any]]], sparse: list[tuple[str, float]],
               index: BM25Index, dated: Sequence[tuple[str, float]] = ()) -> list[RetrievedChunk]:

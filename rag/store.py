@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rag.bm25 import ChunkInfo
 from rag.config import Settings
 from rag.errors import IndexMismatchError, IndexNotFoundError, StoreUnavailableError
-from rag.text import search_tokens
+from rag.text import YEAR_IN_TEXT, search_tokens
 from rag.types import Chunk, DocumentMeta, DocumentRecord
 
 if TYPE_CHECKING:
@@ -86,12 +85,9 @@ def keyword_text(chunk: Chunk) -> str:
                      chunk.text))
 
 
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-
-
 def chunk_years(chunk: Chunk) -> str:
     """The years a chunk's text writes (else its title's), space-separated: the period its figures are about."""
-    years = _YEAR.findall(chunk.text) or _YEAR.findall(chunk.title)
+    years = YEAR_IN_TEXT.findall(chunk.text) or YEAR_IN_TEXT.findall(chunk.title)
     return " ".join(sorted(set(years)))
 
 

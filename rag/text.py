@@ -76,6 +76,8 @@ def cell_spans(line: str) -> list[tuple[int, int]]:
     return out
 
 
+# A year written in text (2025, not 12025 or 20251): what a passage's period is read from.
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _MD_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
