@@ -45,16 +45,33 @@ class App:
         self.secrets = secrets_of(settings)
         self.ingestor = Ingestor.from_settings(settings)
         self.status = ""
+        self.sweep_uploads()
         if not self.ingestor.store.list_documents():
             report = self.ingestor.run([CORPUS])
             self.status = (f"Built the index from the bundled corpus: {len(report.added)} documents, "
                            f"{report.chunks_written} chunks in {report.seconds:.1f} s.")
         self.assistant = build_assistant(settings, embedder=self.ingestor.embedder)
 
+    @property
+    def uploads(self) -> Path:
+        return self.settings.index / "uploads"
+
     # -- chat ----------------------------------------------------------------------------------------------
     def filters(self, doc_types: list[str] | None, company: str, date_from: str, date_to: str) -> Filters:
+        """The filters of the chat's fields (Filters refuses a malformed one with a FilterError)."""
         return Filters(tuple(doc_types or ()), tuple(c.strip() for c in (company or "").split(",") if c.strip()),
                        (), (date_from or "").strip(), (date_to or "").strip())
+
+    def chat_stream(self, message: str, history: list[tuple[str, str]], doc_types: list[str] | None = None,
+                    company: str = "", date_from: str = "", date_to: str = "") -> Iterator[str | Answer]:
+        """``stream_answer`` with the filters of the chat's fields; a field that cannot be used is the answer's
+        error, as is any other failure."""
+        try:
+            filters = self.filters(doc_types, company, date_from, date_to)
+        except SectorChatError as exc:
+            yield Answer(question=message, answer="", refused=True, error=redact(str(exc), self.secrets))
+            return
+        yield from self.stream_answer(message, history, filters)
 
     def stream_answer(self, message: str, history: list[tuple[str, str]], filters: Filters) -> Iterator[str | Answer]:
         """The assistant's stream; any failure becomes a readable Answer, never a traceback. No secret of the
@@ -62,6 +79,9 @@ class App:
         try:
             for item in self.assistant.stream(message, history=history, filters=filters):
                 yield redact(item, self.secrets) if isinstance(item, str) else self._redact_answer(item)
+        except SectorChatError as exc:  # a setting or filter the user can fix: its message says how
+            logger.info("Could not answer: %s", exc)
+            yield Answer(question=message, answer="", refused=True, error=redact(str(exc), self.secrets))
         except Exception as exc:  # the app keeps serving whatever goes wrong
             logger.exception("Answering failed")
             yield Answer(question=message, answer="", refused=True,
@@ -72,13 +92,23 @@ class App:
                        error=redact(answer.error, self.secrets),
                        refusal_reason=redact(answer.refusal_reason, self.secrets))
 
-    def doc_urls(self) -> dict[str, str]:
+    def doc_urls(self, sources: Iterable[str]) -> dict[str, str]:
+        """Source → the URL of the index's copy (by content hash: no server path shows), for the given documents
+        that have one (only the cited ones are looked up: the registry may hold thousands)."""
+        from ui.serve import doc_url
+
         out = {}
-        for r in self.ingestor.store.list_documents():
-            path = self.ingestor.copy_path(r.content_hash, r.file_name)
-            if path.exists():
-                out[r.source] = f"/gradio_api/file={path.resolve()}"
+        for source in dict.fromkeys(sources):
+            r = self.ingestor.store.get_document(source)
+            if r is not None and self.ingestor.record_copy(r).exists():
+                out[r.source] = doc_url(r.content_hash)
         return out
+
+    def copy_for(self, doc_id: str) -> tuple[Path, str] | None:
+        """The index's copy of the document whose content hash is ``doc_id``, and its file name (for ui/serve)."""
+        for r in self.ingestor.store.documents_with_hash(doc_id):
+            return self.ingestor.record_copy(r), r.file_name or Path(r.source).name
+        return None
 
     # -- documents -----------------------------------------------------------------------------------------
     def document_rows(self) -> list[list[object]]:
@@ -89,12 +119,47 @@ class App:
         except SectorChatError as exc:
             return [[f"Error: {exc}", "", "", "", "", "", "", ""]]
 
+    def sweep_uploads(self) -> tuple[int, int]:
+        """Remove what no document needs from the uploads folder: files that are no registered document's source
+        (left by a kill mid-upload, or by an older version that never removed them) and empty folders."""
+        from ui.uploads import sweep_orphans
+
+        files, dirs = sweep_orphans(self.uploads, self.ingestor.known_sources())
+        if files or dirs:
+            logger.info("Swept %d orphaned upload file(s) and %d empty folder(s) from %s", files, dirs, self.uploads)
+        return files, dirs
+
     def upload(self, paths: list[Path], progress: Any = None) -> list[list[str]]:
+        """Check, store and ingest uploads. The same file again is the same document (stored content-addressed,
+        it reads "unchanged"); the same bytes under another name are not added twice, the row says where they are.
+        """
+        from ui.render import plain
         from ui.uploads import store_uploads
 
-        checked = store_uploads(paths, self.settings.index / "uploads", max_mb=self.settings.max_file_mb)
+        checked = store_uploads(paths, self.uploads, max_mb=self.settings.max_file_mb)
         rows = [[c.name, "failed", c.reason] for c in checked if c.stored is None]
-        good = {c.stored: c.name for c in checked if c.stored is not None}
+        records = self.ingestor.store.list_documents()
+        held = {r.content_hash: r for r in records}
+        sources = {r.source for r in records}
+        good: dict[Path, str] = {}
+        batch: dict[str, str] = {}  # digest → the name it came under in this upload
+        for c in checked:
+            if c.stored is None:
+                continue
+            first = held.get(c.digest)
+            if c.digest in batch:
+                why = "" if batch[c.digest] == c.name else (
+                    f"the same content is in this upload as {batch[c.digest]}; not added twice")
+                rows.append([c.name, "unchanged", why])
+                if batch[c.digest] != c.name:
+                    self._forget_upload(c.stored)
+            elif first is None or str(c.stored.resolve()) in sources:  # new, or this very file (ingest decides)
+                good[c.stored] = c.name
+                batch[c.digest] = c.name
+            else:
+                rows.append([c.name, "unchanged", f"the same content is already in the index as "
+                                                  f"{Path(first.source).name}; not added again"])
+                self._forget_upload(c.stored)
         if good:
             def report_progress(done: int, total: int) -> None:
                 if progress is not None:
@@ -108,18 +173,37 @@ class App:
             rows += [[by_path.get(p, Path(p).name), "failed", why] for p, why in report.failed]
             for p, w in report.warnings:
                 rows.append([by_path.get(p, Path(p).name), "warning", w])
-        return rows
+        return [[plain(cell) for cell in row] for row in rows]  # a name or reason never forges a line
 
-    def delete(self, file_name: str, confirmed: bool) -> str:
-        if not file_name:
+    def _forget_upload(self, stored: Path) -> None:
+        """Remove a stored upload that no document uses (a duplicate of another document's bytes)."""
+        from ui.uploads import remove_upload
+
+        if str(stored.resolve()) not in self.ingestor.known_sources():
+            remove_upload(stored, self.uploads)
+
+    def delete(self, choice: str, confirmed: bool) -> str:
+        """Delete the document a delete label names (see ``file_choices``), or a unique file name or source id.
+        A document the app stored under INDEX/uploads loses its file too. Returns the message (Markdown)."""
+        from ui.labels import find_choice, shared_name
+        from ui.render import md_escape
+        from ui.uploads import remove_upload
+
+        if not choice:
             return "Choose a document to delete."
         if not confirmed:
-            return f"Tick the box to confirm that {file_name} should be deleted."
+            return f"Tick the box to confirm that {md_escape(choice)} should be deleted."
         try:
-            source, removed = self.ingestor.delete(file_name)
+            records = self.ingestor.store.list_documents()
+            target = find_choice(records, choice)
+            if target is None and (labels := shared_name(records, choice)):
+                return (f"{md_escape(choice)} names {len(labels)} documents; choose one of: "
+                        + "; ".join(md_escape(label) for label in labels))
+            source, removed = self.ingestor.delete(target or choice)
         except SectorChatError as exc:
-            return f"Error: {exc}"
-        return f"Deleted {Path(source).name} ({removed} chunks)."
+            return f"Error: {md_escape(str(exc))}"
+        remove_upload(source, self.uploads)  # only a file the app stored under INDEX/uploads
+        return f"Deleted {md_escape(Path(source).name)} ({removed} chunks)."
 
     # -- evals ---------------------------------------------------------------------------------------------
     def reports_dir(self) -> Path:
@@ -161,9 +245,15 @@ class App:
                     rows.append({"run": file.parent.name, "metric": key, "value": data["metrics"][key]})
         return rows
 
+    def delete_labels(self) -> dict[str, str]:
+        """Label → source id of every document (labels tell apart documents that share a file name)."""
+        from ui.labels import delete_choices
+
+        return delete_choices(self.ingestor.store.list_documents())
+
     def file_choices(self) -> list[str]:
         try:
-            return [Path(r.source).name for r in self.ingestor.store.list_documents()]
+            return list(self.delete_labels())
         except SectorChatError:
             return []
 
@@ -182,20 +272,20 @@ def build_ui(app: App) -> Any:
         turns = _turns(chat)
         chat = [*chat, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         streamed = ""
-        for item in app.stream_answer(message, turns, app.filters(doc_types, company, date_from, date_to)):
+        for item in app.chat_stream(message, turns, doc_types, company, date_from, date_to):
             if isinstance(item, str):
                 streamed += item
                 chat[-1] = {"role": "assistant", "content": stream_markdown(streamed)}
                 yield chat, gr.skip(), ""
             else:
                 chat[-1] = {"role": "assistant", "content": answer_markdown(item)}
-                yield chat, sources_html(item, doc_url=app.doc_urls()), ""
+                yield chat, sources_html(item, doc_url=app.doc_urls(c.source for c in item.citations)), ""
 
     def chat_api(message: str) -> Iterator[str]:
         """Ask a question; yields the answer text as it streams, then the answer with its figure check and
         numbered sources (Markdown)."""
         text = ""
-        for item in app.stream_answer(message, [], Filters()):
+        for item in app.chat_stream(message, []):
             if isinstance(item, str):
                 text += item
                 yield text
@@ -230,7 +320,8 @@ def build_ui(app: App) -> Any:
                                 file_types=[".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".docx"])
                 upload_btn = gr.Button("Ingest", variant="primary")
             results = gr.Dataframe(headers=RESULT_COLUMNS, label="Last upload", interactive=False)
-            table = gr.Dataframe(headers=DOC_COLUMNS, value=app.document_rows, label="Documents", interactive=False)
+            table = gr.Dataframe(headers=DOC_COLUMNS, value=app.document_rows, label="Documents", interactive=False,
+                                 elem_id="documents")
             with gr.Row():
                 choice = gr.Dropdown(choices=app.file_choices(), label="Document to delete", allow_custom_value=True)
                 confirm = gr.Checkbox(label="Yes, delete it and its chunks")
@@ -269,7 +360,10 @@ def build_ui(app: App) -> Any:
         eval_btn.click(do_evals, [suite_pick, limit], [metrics_table, questions_table, chart], api_name="evals")
         upload_btn.click(do_upload, files, [results, table, choice], api_name="upload")
         delete_btn.click(do_delete, [choice, confirm], [delete_msg, table, choice, confirm], api_name="delete")
-        refresh_btn.click(app.document_rows, None, table, api_name="documents")
+        refresh_btn.click(app.document_rows, None, table, api_name="documents").then(
+            lambda: gr.update(choices=app.file_choices()), None, choice, api_visibility="private")
+        # the choices were read when the page was built: each visit reads them anew (others upload and delete)
+        demo.load(lambda: gr.update(choices=app.file_choices()), None, choice, api_visibility="private")
         gr.api(chat_api, api_name="chat")
     return demo
 
@@ -321,10 +415,13 @@ def _turns(chat: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def _sources_markdown(answer: Answer) -> str:
+    from ui.render import md_escape
+
     lines = []
     for c in answer.citations:
         page = f", page {c.page}" if c.page else ""
-        lines.append(f"[{c.n}] {c.title} ({Path(c.source).name}{page}): \"{c.quote}\"")
+        lines.append(f"[{c.n}] {md_escape(c.title)} ({md_escape(Path(c.source).name)}{page}): "
+                     f"\"{md_escape(c.quote)}\"")
     return "\n".join(lines)
 
 
@@ -408,10 +505,16 @@ def main(argv: list[str] | None = None) -> int:
                        "index. Set SECTORCHAT_AUTH=user:password.", host)
     if app.status:
         print(app.status)
+    from ui.serve import make_route
+
     demo = build_ui(app)
     demo.queue(default_concurrency_limit=4)
+    # Copies are served by our route alone (downloads, PDFs inline), never by Gradio's file route: an HTML copy
+    # served inline would run on the app's origin with the user's login.
     demo.launch(server_name=host, server_port=port, auth=auth or None, show_error=False, css=CSS,
-                allowed_paths=[str((settings.index / "docs").resolve())], max_file_size=f"{int(settings.max_file_mb * 1024)}kb")
+                blocked_paths=[str(settings.index.resolve())],
+                app_kwargs={"routes": [make_route(app.copy_for, login=bool(auth))]},
+                max_file_size=f"{int(settings.max_file_mb * 1024)}kb")
     return 0
 
 

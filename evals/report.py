@@ -162,9 +162,9 @@ def _question_html(q: dict[str, Any]) -> str:
     expected = ", ".join(f"{x['value']:g} {x['unit']}{' (computed)' if x.get('status') == 'derived' else ''}"
                          for x in q["expected"]) or ("a refusal" if q["kind"] == "unanswerable" else "—")
     figs = " ".join(
-        f"<span class='{f['status']}'>{e(f['text'])} ({f['status']}{': ' + e(f['reason']) if f.get('reason') else ''})"
+        f"<span class='{e(f['status'])}'>{e(f['text'])} ({e(f['status'])}{': ' + e(f['reason']) if f.get('reason') else ''})"
         "</span>" for f in q["figures"])
-    cites = "".join(f"<div class='quote'>[{c['n']}] {e(c['source'])}{', page ' + str(c['page']) if c['page'] else ''}: "
+    cites = "".join(f"<div class='quote'>[{e(str(c['n']))}] {e(c['source'])}{', page ' + e(str(c['page'])) if c['page'] else ''}: "
                     f"{e(c['quote'])}</div>" for c in q["citations"])
     why = f"<div class='why'>{e('; '.join(q['why']))}</div>" if q["why"] else ""
     status = "PASS" if q["passed"] else "FAIL"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rag.cli import run
 from rag.config import load_settings
 from rag.errors import SectorChatError
 from rag.types import DocumentRecord, IngestReport
@@ -160,4 +161,4 @@ class ProgressBar:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

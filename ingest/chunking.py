@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,11 @@ from rag.text import is_header_row, is_separator_row, is_table_line, split_sente
 from rag.text import strip_span as _strip_span
 from rag.types import Chunk, LoadedDocument, Page
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+logger = logging.getLogger(__name__)
+
+_WINDOW_CHARS_PER_TOKEN = 32  # a window holds several chunks even of English (about 5 characters a token)
+_COUNT_BATCH = 256  # units counted per call: the tokenizer's working memory stays small on a huge page
+MAX_SECTION = 200  # characters of a heading kept as the section name that every chunk under it carries
 _TERMINAL = re.compile(r"[.。!?！？:：;；]$")
 
 TokenCounter = Callable[[list[str]], list[int]]
@@ -39,12 +44,29 @@ class _Block:
     lead_start: int | None = None  # start of a heading line that precedes the table
 
 
+def markdown_heading(line: str) -> str | None:
+    r"""The text of a Markdown ATX heading ("## Results ##" -> "Results"), else None.
+
+    A scan rather than a regular expression: one with quantifiers on both sides of the text
+    (``^#{1,6}\s+(.+?)\s*#*\s*$``) backtracks cubically over a heading padded with spaces.
+    """
+    s = line.strip()
+    level = len(s) - len(s.lstrip("#"))
+    if not 1 <= level <= 6 or level == len(s) or not s[level].isspace():
+        return None
+    text = s[level:].lstrip()
+    # Closing hashes go, with the white space before them; a heading that is only hashes keeps one.
+    return text.rstrip("#").rstrip() or text[0]
+
+
 def is_heading(line: str, prev: str | None, nxt: str | None) -> str | None:
     """The heading text when ``line`` is a heading (Markdown ``#`` or a short title-like line), else None."""
     s = line.strip()
-    m = _MD_HEADING.match(s)
-    if m:
-        return m[2].strip()
+    md = markdown_heading(s)
+    if md is not None:
+        return md
+    if len(s) > 100:  # too long for either kind of title-like line below: spare a long line the scans
+        return None
     if not s or nxt is None or not nxt.strip() or is_table_line(s):
         return None
     p = (prev or "").strip()
@@ -82,22 +104,38 @@ class Chunker:
         self.token_offsets = token_offsets
         self.max_tokens = max_tokens
         self.overlap = overlap
+        # Characters of text tokenised at once when a sentence has to be cut: far longer than any sentence, so
+        # only a page-long run without sentence ends is cut window by window.
+        self.window = max_tokens * _WINDOW_CHARS_PER_TOKEN
 
-    def chunk(self, doc: LoadedDocument) -> list[Chunk]:
+    def chunk(self, doc: LoadedDocument, *, warnings: list[str] | None = None) -> list[Chunk]:
+        """The document's chunks, in order.
+
+        Args:
+            doc: the loaded document.
+            warnings: where to add what was cut (a section heading too long to carry on every chunk); logged
+                when not given.
+        """
         chunks: list[Chunk] = []
         seen: dict[str, int] = {}
         section = ""
         carried_header: tuple[str, int] | None = None  # (header text, columns) of the last table seen
+        notes: list[str] = []
         for page in doc.pages:
-            blocks, section, carried_header = self._blocks(page.text, section, carried_header)
+            blocks, section, carried_header = self._blocks(page.text, section, carried_header, notes)
             for block in blocks:
                 for start, end, text, prefixed in self._pack(page.text, block):
                     chunks.append(self._make(doc, page, block.section, start, end, text, prefixed, len(chunks), seen))
+        if warnings is not None:
+            warnings.extend(notes)
+        else:
+            for note in notes:
+                logger.warning("%s: %s", doc.source, note)
         return chunks
 
     # -- page -> blocks --------------------------------------------------------------------------------------
     def _blocks(
-        self, text: str, section: str, carried: tuple[str, int] | None
+        self, text: str, section: str, carried: tuple[str, int] | None, notes: list[str]
     ) -> tuple[list[_Block], str, tuple[str, int] | None]:
         lines: list[tuple[int, int]] = []
         pos = 0
@@ -189,6 +227,10 @@ class Chunker:
             if heading is not None:
                 flush_para()
                 flush_lead()
+                if len(heading) > MAX_SECTION:  # the heading's text stays in the chunks; only the label is cut
+                    notes.append(f"section heading {heading[:40]!r}… is {len(heading):,} characters long, more "
+                                 f"than {MAX_SECTION}; kept its first {MAX_SECTION} as the section name")
+                    heading = heading[:MAX_SECTION]
                 section = heading
                 lead = (a, b)
                 first_block_on_page = False
@@ -209,16 +251,26 @@ class Chunker:
         return blocks, section, carried
 
     def _count(self, text: str, blocks: list[_Block]) -> None:
-        units = [u for b in blocks for u in b.units]
-        counts = self.count_tokens([text[u.start : u.end] for u in units])
-        for u, n in zip(units, counts, strict=True):
-            u.tokens = n
+        # A unit longer than a window (a page that is one line without sentence ends) is never tokenised whole:
+        # that costs memory in proportion to the line. It is cut window by window in _split_huge.
+        units = [u for b in blocks for u in b.units if u.end - u.start <= self.window]
+        for i in range(0, len(units), _COUNT_BATCH):
+            group = units[i : i + _COUNT_BATCH]
+            for u, n in zip(group, self.count_tokens([text[u.start : u.end] for u in group]), strict=True):
+                u.tokens = n
         for block in blocks:
-            block.units = [piece for u in block.units for piece in self._split_long(text, u)]
+            block.units = [
+                piece
+                for u in block.units
+                for piece in (self._split_huge(text, u) if u.end - u.start > self.window else self._split_long(text, u))
+            ]
 
     def _split_long(self, text: str, unit: _Unit) -> list[_Unit]:
         if unit.tokens <= self.max_tokens:
             return [unit]
+        return self._split(text, unit)
+
+    def _split(self, text: str, unit: _Unit) -> list[_Unit]:
         seg = text[unit.start : unit.end]
         offsets = self.token_offsets(seg)
         budget = self.max_tokens
@@ -235,12 +287,39 @@ class Chunker:
             budget = max(1, budget - over - budget // 20)
         return pieces
 
+    def _split_huge(self, text: str, unit: _Unit) -> list[_Unit]:
+        """Cut a unit longer than a window, one window at a time: time and memory linear in its length.
+
+        Each window is cut as _split cuts a long sentence; its last piece, which the window's end may have cut
+        short, is left to start the next window. So every character is tokenised about once, in texts of at most
+        a window, instead of the whole unit at once (and again for every cut).
+        """
+        pieces: list[_Unit] = []
+        pos, end = unit.start, unit.end
+        while pos < end:
+            stop = min(end, pos + self.window)
+            if stop < end:  # end the window at white space when there is some in its second half
+                space = max(text.rfind(" ", pos, stop), text.rfind("\n", pos, stop))
+                if space > pos + self.window // 2:
+                    stop = space
+            a, b = _strip_span(text, pos, stop)
+            if b <= a:
+                pos = stop
+                continue
+            got = self._split(text, _Unit(a, b, 0)) or [_Unit(a, b, 0)]  # no tokens at all: keep it whole
+            if stop < end and len(got) > 1:
+                pos = got.pop().start
+            else:
+                pos = stop
+            pieces.extend(got)
+        return pieces
+
     def _cut(self, text: str, unit: _Unit, seg: str, offsets: list[tuple[int, int]], budget: int) -> list[_Unit]:
         pieces: list[_Unit] = []
         t = 0
         while t < len(offsets):
             limit = t + budget
-            a = offsets[t][0]
+            a = offsets[t][0] if t else 0  # from the start: what precedes the first token (U+200B...) too
             b = len(seg) if limit >= len(offsets) else offsets[limit][0]
             if limit < len(offsets):
                 # Prefer to cut at white space, so that no word is split in two.

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import re
-import zipfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ingest.encoding import decode_text_with_warnings, describe_error
+from ingest.markup import strip_doctypes
 from ingest.metadata import build_meta, date_from_name, parse_date, split_front_matter
 from ingest.pdf import load_pdf_pages
+from ingest.word import read_docx
 from rag.errors import IngestError
 from rag.types import LoadedDocument, Page
 
@@ -51,7 +51,7 @@ def _text_doc(text: str, source: str, file_name: str, fields: dict[str, object] 
 
 
 def _md_title(text: str) -> str:
-    m = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
+    m = re.search(r"^#\s+(\S.*)$", text, re.MULTILINE)
     return m[1].strip() if m else ""
 
 
@@ -81,6 +81,7 @@ def load_html(data: bytes, source: str, file_name: str) -> LoadedDocument:
     from bs4 import BeautifulSoup
 
     text, warnings = decode_text_with_warnings(data)
+    text = strip_doctypes(text)
     if not re.search(r"<\s*(html|body|p|div|article|h[1-6]|table|span|title)\b", text[:200000], re.IGNORECASE):
         raise IngestError("not HTML: no HTML elements found")
     soup = BeautifulSoup(text, "lxml")
@@ -175,52 +176,19 @@ def _block_text(root: Any) -> str:
 
 # -- DOCX ----------------------------------------------------------------------------------------------------
 def load_docx(data: bytes, source: str, file_name: str) -> LoadedDocument:
-    try:
-        import docx
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
-
-        document = docx.Document(io.BytesIO(data))
-    except KeyError as exc:  # a ZIP archive, but not of a Word document's parts
-        raise IngestError(f"not a valid Word .docx file: a ZIP archive without a Word document in it "
-                          f"({describe_error(exc)})") from exc
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise IngestError(f"not a valid Word .docx file ({describe_error(exc).split(': ', 1)[-1]})") from exc
-    except Exception as exc:  # python-docx raises PackageNotFoundError and lxml errors on junk
-        raise IngestError(f"not a valid Word .docx file ({describe_error(exc)})") from exc
-    parts: list[str] = []
-    for element in document.element.body.iterchildren():
-        tag = element.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            para = Paragraph(element, document)
-            text = para.text.strip()
-            if not text:
-                continue
-            style = (para.style.name if para.style is not None else "") or ""
-            m = re.match(r"Heading (\d)", style)
-            if m or style == "Title":
-                parts.append(f"{'#' * (int(m[1]) if m else 1)} {text}")
-            else:
-                parts.append(text)
-        elif tag == "tbl":
-            rows = []
-            for row in Table(element, document).rows:
-                cells = [" ".join(c.text.split()) for c in row.cells]
-                if any(cells):
-                    rows.append(" | ".join(cells))
-            parts.append("\n".join(rows))
-    title = (document.core_properties.title or "").strip()
-    return _text_doc("\n\n".join(parts), source, file_name, title=title)
+    word = read_docx(data)
+    return _text_doc("\n\n".join(word.blocks), source, file_name, warnings=tuple(word.warnings), title=word.title)
 
 
 # -- PDF -----------------------------------------------------------------------------------------------------
 def load_pdf(data: bytes, source: str, file_name: str) -> LoadedDocument:
-    pages, pdf_title, warnings = load_pdf_pages(data)
+    try:
+        pages, pdf_title, warnings = load_pdf_pages(data)
+    except RecursionError as exc:  # a structure pypdf or pdfminer recurse into without end: this file only
+        raise IngestError(f"corrupt or unreadable PDF: objects nested too deeply to read ({describe_error(exc)})") from exc
     all_text = "\n".join(p.text for p in pages)
-    if not all_text.strip():
-        raise IngestError(
-            f"PDF has no text layer on any of its {len(pages)} page(s) (a scanned image?); run OCR on it first"
-        )
+    if not all_text.strip():  # load_pdf_pages refuses a PDF without text; cleaning never empties one
+        raise IngestError("no text left in the PDF after removing its running headers and footers")
     meta, meta_warnings = build_meta(
         {}, text=all_text, file_name=file_name, fallback_title=pdf_title, fallback_date=date_from_name(file_name)
     )

@@ -55,13 +55,15 @@ def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
     """Text of each page of a PDF (1-based numbers), the PDF's own title, and warnings.
 
     Raises:
-        IngestError: not a PDF, corrupt, or encrypted with a password.
+        IngestError: not a PDF, corrupt or unreadable (objects nested too deep), encrypted with a password, or
+            without any text as extracted (a scan).
     """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     if b"%PDF-" not in data[:1024]:
         raise IngestError("not a PDF: the file has no %PDF- header")
+    _refuse_deep_nesting(data, "")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -71,9 +73,12 @@ def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
                 raise IngestError(f"encrypted PDF that cannot be opened ({describe_error(exc)}); decrypt it first") from exc
             if not opened:
                 raise IngestError("encrypted PDF: it needs a password; save a decrypted copy and ingest that")
+        _refuse_deep_nesting_in_object_streams(reader)
         n_pages = len(reader.pages)
     except IngestError:
         raise
+    except RecursionError as exc:
+        raise IngestError(f"corrupt or unreadable PDF: objects nested too deeply to read ({describe_error(exc)})") from exc
     except (PdfReadError, Exception) as exc:  # pypdf raises many types on damaged files
         if b"%%EOF" not in data[-1024:]:
             raise IngestError(
@@ -115,53 +120,168 @@ def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
             plumber.close()
         except Exception as exc:  # closing parses the page tree again, and a damaged one raises
             logger.debug("pdfplumber could not close the PDF cleanly (%s)", exc)
+    # Judged on the text as extracted: removing running lines never empties a page, but what the PDF holds is the
+    # question here, not what cleaning left of it.
+    empty = [i + 1 for i, t in enumerate(raw_pages) if not t.strip() and i + 1 not in unreadable]
+    if not any(t.strip() for t in raw_pages):
+        if unreadable:
+            raise IngestError(f"corrupt PDF: the text of {'its only page' if n_pages == 1 else 'every page'} "
+                              f"could not be read ({first_error})")
+        raise IngestError(
+            f"PDF has no text layer on any of its {n_pages} page(s) (a scanned image?); run OCR on it first"
+        )
     pages = [Page(clean_page_text(t), i + 1) for i, t in enumerate(drop_running_lines(raw_pages))]
-    empty = [p.number for p in pages if not p.text.strip() and p.number not in unreadable]
-    if unreadable and all(not p.text.strip() for p in pages):
-        raise IngestError(f"corrupt PDF: the text of {'its only page' if n_pages == 1 else 'every page'} "
-                          f"could not be read ({first_error})")
     if empty and len(empty) < len(pages):
         warnings.append(f"no text layer on page(s) {', '.join(map(str, empty))} (scanned?); those pages are skipped")
     return pages, title, warnings
 
 
-def drop_running_lines(pages: list[str]) -> list[str]:
-    """Remove running headers and footers: lines at the top or bottom of a page that recur on most pages.
+# Real PDFs nest arrays and dictionaries a few levels deep. pypdf parses one level per recursive call and, at
+# Python's recursion limit (near 500 levels), drops the object it was reading without a word: the page then reads
+# as if it had no text. Deeper than this is refused as unreadable before pypdf sees it.
+MAX_PDF_NESTING = 100
+# Tokens the scan reads at most (a second or two): real PDFs hold a few thousand outside their streams, and a file
+# with millions is left to pypdf's own limits rather than scanned for minutes.
+_SCAN_BUDGET = 2_000_000
+_SCAN_TOKEN = re.compile(rb"<<|>>|[\[\]()%]|(?<=[\s>\]])stream(?:\r\n|\r|\n)")
+_STRING_TOKEN = re.compile(rb"\\.|[()]", re.DOTALL)
+_LINE_END = re.compile(rb"[\r\n]")
 
-    Digits are ignored when comparing ("page 1 of 3" = "page 2 of 3"), so only the first and last two lines of
-    each page are candidates, and a two-page document needs the lines to be equal or to name a page.
+
+def pdf_nesting(data: bytes, limit: int = MAX_PDF_NESTING) -> tuple[int, int]:
+    """How deep arrays and dictionaries nest in PDF object syntax, and where: (depth, byte offset).
+
+    A linear scan of the bytes that skips literal strings, comments and stream data; it stops at the first point
+    deeper than ``limit`` (returning that depth and offset), else returns the deepest nesting seen (in the first
+    ``_SCAN_BUDGET`` tokens).
+    """
+    depth = deepest = deepest_at = pos = 0
+    size = len(data)
+    budget = _SCAN_BUDGET
+    while pos < size and budget > 0:
+        m = _SCAN_TOKEN.search(data, pos)
+        if m is None:
+            break
+        budget -= 1
+        token, pos = m[0], m.end()
+        if token in (b"<<", b"["):
+            depth += 1
+            if depth > deepest:
+                deepest, deepest_at = depth, m.start()
+                if depth > limit:
+                    break
+        elif token in (b">>", b"]"):
+            depth = max(0, depth - 1)
+        elif token == b"(":  # a literal string: balanced parentheses, backslash escapes
+            level = 1
+            for inner in _STRING_TOKEN.finditer(data, pos):
+                budget -= 1
+                level += 1 if inner[0] == b"(" else -1 if inner[0] == b")" else 0
+                if level == 0 or budget <= 0:
+                    pos = inner.end()
+                    break
+            else:
+                pos = size
+        elif token == b"%":
+            line_end = _LINE_END.search(data, pos)
+            pos = line_end.end() if line_end else size
+        else:  # stream data is not object syntax: jump to its end
+            stream_end = data.find(b"endstream", pos)
+            pos = stream_end + 9 if stream_end >= 0 else size
+    if budget <= 0:
+        logger.debug("nesting scan stopped after %d tokens at byte %d of %d", _SCAN_BUDGET, pos, size)
+    return deepest, deepest_at
+
+
+def _refuse_deep_nesting(data: bytes, where: str) -> None:
+    depth, at = pdf_nesting(data)
+    if depth > MAX_PDF_NESTING:
+        raise IngestError(
+            f"corrupt or unreadable PDF: arrays or dictionaries nested more than {MAX_PDF_NESTING} levels deep "
+            f"(at byte {at}{where}); a real PDF nests a few levels, and PDF readers cannot read parts this deep"
+        )
+
+
+def _refuse_deep_nesting_in_object_streams(reader: Any) -> None:
+    """The same check inside compressed object streams (PDF 1.5), which the scan of the file's bytes cannot see."""
+    for number in sorted({stream for stream, _ in reader.xref_objStm.values()}):
+        try:
+            decoded = reader.get_object(number).get_data()
+        except Exception as exc:  # pypdf reports a damaged stream again when it needs the object
+            logger.debug("object stream %d could not be decoded for the nesting check (%s)", number, exc)
+            continue
+        _refuse_deep_nesting(decoded, f" of object stream {number}")
+
+
+# A line repeated word for word on 2-4 pages may be the document's own (its title, a section name): only with this
+# many pages does a repeat tell a running header from content. Lines numbered with the page need no such count.
+_MIN_PAGES_FOR_REPEATS = 5
+_NUMBER = re.compile(r"\d+")
+
+
+def drop_running_lines(pages: list[str]) -> list[str]:
+    """Remove running headers and footers: lines among the first or last two of a page that recur page after page.
+
+    A line recurs when it is at the edge of at least half of the pages and either is the same word for word on all
+    of them (at least 3 pages, in a document of at least 5), or differs only by a number that follows the page
+    number ("Page 3 of 9", "- 3 -", "Annual Report 2025 | 3"; any number of pages). A page is never emptied:
+    if its running lines are all it holds, it keeps them.
     """
     if len(pages) < 2:
         return pages
 
     def key(line: str) -> str:
-        return re.sub(r"\d+", "#", " ".join(line.split()))
+        return _NUMBER.sub("#", " ".join(line.split()))
 
     def edges(text: str) -> list[str]:
         lines = [line for line in text.split("\n") if line.strip()]
         return lines[:2] + lines[-2:] if len(lines) > 4 else lines
 
-    counts: dict[str, int] = {}
-    exact: dict[str, set[str]] = {}
-    for text in pages:
+    # key -> page index -> the numbers of each edge line of that page with this key
+    seen: dict[str, dict[int, list[tuple[int, ...]]]] = {}
+    for index, text in enumerate(pages):
         for line in edges(text):
             if len(line.strip()) > 120 or is_table_line(line):
                 continue
-            exact.setdefault(key(line), set()).add(" ".join(line.split()))
-        for k in {key(line) for line in edges(text)}:
-            counts[k] = counts.get(k, 0) + 1
+            numbers = tuple(int(n) for n in _NUMBER.findall(line))
+            seen.setdefault(key(line), {}).setdefault(index, []).append(numbers)
+    needed = max(2, (len(pages) + 1) // 2)
     running = {
-        k for k, n in counts.items()
-        if k in exact and n >= max(2, (len(pages) + 1) // 2)
-        and (len(pages) >= 3 or len(exact[k]) == 1 or re.search(r"page|页", k, re.IGNORECASE))
+        k for k, by_page in seen.items()
+        if len(by_page) >= needed and (_numbered_with_page(by_page) or _same_everywhere(by_page, len(pages)))
     }
     if not running:
         return pages
     out = []
     for text in pages:
         edge = set(edges(text))
-        out.append("\n".join(line for line in text.split("\n") if not (line in edge and key(line) in running)))
+        kept = [line for line in text.split("\n") if not (line in edge and key(line) in running)]
+        out.append("\n".join(kept) if any(line.strip() for line in kept) else text)
     return out
+
+
+def _same_everywhere(by_page: dict[int, list[tuple[int, ...]]], n_pages: int) -> bool:
+    """The line is word for word the same on each page it is on, and there are enough pages to call it running."""
+    variants = {numbers for found in by_page.values() for numbers in found}
+    return n_pages >= _MIN_PAGES_FOR_REPEATS and len(by_page) >= 3 and len(variants) == 1
+
+
+def _numbered_with_page(by_page: dict[int, list[tuple[int, ...]]]) -> bool:
+    """One number of the line is the page's index plus a constant, and its other numbers never change."""
+    width = {len(numbers) for found in by_page.values() for numbers in found}
+    if len(width) != 1 or not (n := width.pop()):
+        return False
+    for position in range(n):
+        offsets: set[int] = set()
+        others: set[tuple[int, ...]] = set()
+        for index, found in by_page.items():
+            # A page with two such lines ("Note 3", "Note 4") must have one that fits; take the first.
+            numbers = found[0]
+            offsets.add(numbers[position] - index)
+            others.add(numbers[:position] + numbers[position + 1:])
+        if len(offsets) == 1 and len(others) == 1:
+            return True
+    return False
 
 
 def _open_plumber(data: bytes, *, encrypted: bool) -> Any:

@@ -8,7 +8,6 @@ import hashlib
 import logging
 import os
 import queue
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,10 +17,11 @@ from pathlib import Path
 from ingest.chunking import Chunker
 from ingest.encoding import describe_error
 from ingest.loaders import LOADERS, load_document
+from ingest.metadata import cap_warning
 from rag.config import Settings
 from rag.embeddings import Embedder, make_embedder
 from rag.errors import IngestError, SectorChatError
-from rag.bm25 import BM25Cache
+from rag.bm25 import BM25Cache, saved_generation, saved_versions
 from rag.store import ChunkStore, bm25_folder, chunk_keywords
 from rag.types import Chunk, DocumentRecord, IngestReport, LoadedDocument
 
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 IGNORE_FILE = ".sectorchatignore"
 # Bump when loading or chunking changes what a file turns into, so that unchanged files are re-ingested.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 Progress = Callable[[int, int], None]  # (files finished so far, files to ingest in all)
 
@@ -82,6 +82,9 @@ class Shard:
 EMBED_GROUP = 256
 # From this many bytes to ingest, worker processes pay for their start (~3 s: a fresh interpreter and model).
 AUTO_PARALLEL_BYTES = 256 * 1024
+# A copy in INDEX/docs that no document refers to is removed once it is this old: a younger one may belong to a
+# write of another process that kept its copy and has not switched the registry to it yet.
+COPY_GRACE_SECONDS = 3600.0
 
 
 def auto_workers(total_bytes: int, cpus: int, *, encoder_scales: bool = True) -> int:
@@ -262,16 +265,18 @@ class Ingestor:
         for path, named in files:
             display = display_name(path)
             try:
-                key = self.ingest_key(self._read(path)[1])
+                data, content_hash = self._read(path)
             except IngestError as exc:
                 report.failed.append((display, printable(str(exc))))
                 logger.warning("Could not ingest %s: %s; skipping it", display, exc)
                 continue
             record = existing.get(source_id(path))
-            if record is not None and record.ingest_key == key:
+            if record is not None and record.ingest_key == self.ingest_key(content_hash):
                 report.unchanged.append(display)
+                self._restore_copy(record, data)
             else:
                 todo.append(_Todo(path, display, named, record))
+            del data  # not kept for the whole run
         writer = _Writer(self, report, len(todo), progress)
         if workers == 0:
             workers = auto_workers(sum(_size(t.path) for t in todo), _cpu_count(),
@@ -287,8 +292,11 @@ class Ingestor:
             else:
                 writer.fail(item, result)
         writer.flush()
-        if writer.wrote or report.chunks_recovered:
+        if writer.wrote:
             self.refresh_keyword_index()
+        else:
+            self._repair_keyword_index(existing.values())
+        self.sweep_copies(known={**existing, **writer.written}.values())
         report.seconds = time.perf_counter() - started
         return report
 
@@ -389,7 +397,10 @@ class Ingestor:
         data, content_hash = self._read(path)
         key = self.ingest_key(content_hash)
         doc = load_document(data, source=source_id(path), file_name=path.name)
-        chunks = self.chunker.chunk(doc)
+        notes: list[str] = []
+        chunks = self.chunker.chunk(doc, warnings=notes)
+        if notes:  # e.g. a section heading cut to its cap: the report says so, like the loader's warnings
+            doc = replace(doc, warnings=(*doc.warnings, *notes))
         if not chunks:
             raise IngestError("no text to index in the file")
         pages = max((p.number or 0) for p in doc.pages) if doc.pages else 0
@@ -400,17 +411,108 @@ class Ingestor:
         """Where the index keeps its own copy of a document (the web app opens PDFs from there)."""
         return self.settings.index / "docs" / f"{content_hash}{Path(file_name).suffix.lower()}"
 
+    def record_copy(self, record: DocumentRecord) -> Path:
+        """Where the copy of a registered document is (records of old indexes have no file name: the source's)."""
+        return self.copy_path(record.content_hash, record.file_name or Path(record.source).name)
+
     def _keep_copy(self, path: Path, content_hash: str) -> None:
+        """Keep the index's copy of a file, before its document is registered.
+
+        Copies are named by content, so a crash between the copy and the switch leaves an orphan copy (removed by
+        ``sweep_copies``), never a registered document without its copy.
+        """
         dest = self.copy_path(content_hash, path.name)
+        try:
+            if dest.exists():
+                os.utime(dest)  # young again, so that a sweep by another process leaves it until the switch
+                return
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != content_hash:
+                logger.warning("%s changed while it was being ingested; its copy is kept when it is ingested again",
+                               display_name(path))
+                return
+            self._write_copy(dest, data)
+        except OSError as exc:  # the copy is a convenience; the index itself is complete without it
+            logger.warning("Could not keep a copy of %s in %s: %s", display_name(path), dest.parent, exc)
+
+    def _restore_copy(self, record: DocumentRecord, data: bytes) -> None:
+        """Put back the copy of an unchanged document when it is missing (``data`` is the file, of its hash)."""
+        dest = self.record_copy(record)
         if dest.exists():
             return
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_suffix(dest.suffix + ".tmp")
-            shutil.copyfile(path, tmp)
-            tmp.replace(dest)
-        except OSError as exc:  # the copy is a convenience; the index itself is complete without it
-            logger.warning("Could not keep a copy of %s in %s: %s", path, dest.parent, exc)
+            self._write_copy(dest, data)
+        except OSError as exc:
+            logger.warning("Could not restore the copy of %s in %s: %s", printable(record.source), dest.parent, exc)
+            return
+        logger.info("Restored the index's copy of %s", printable(record.source))
+
+    def _write_copy(self, dest: Path, data: bytes) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f"{dest.name}.{os.getpid()}.tmp")  # whole or absent under its real name
+        tmp.write_bytes(data)
+        tmp.replace(dest)
+
+    def sweep_copies(self, *, grace: float = COPY_GRACE_SECONDS, known: Iterable[DocumentRecord] = ()) -> int:
+        """Remove the copies in INDEX/docs that no registered document refers to, and leftovers of interrupted copies.
+
+        Args:
+            grace: seconds a file must be unmodified before it goes (see ``COPY_GRACE_SECONDS``).
+            known: documents known to be registered (their copies are kept without reading the registry).
+
+        Returns:
+            files removed
+        """
+        folder = self.settings.index / "docs"
+        cutoff = time.time() - grace
+        kept = {self.record_copy(r).name for r in known}
+        try:  # listed before the registry is read: a copy kept after this is young (see _keep_copy)
+            old = [p for p in folder.iterdir() if p.name not in kept and _is_copy_name(p.name) and p.is_file()
+                   and p.stat().st_mtime <= cutoff]
+        except OSError:
+            return 0
+        if not old:
+            return 0  # the common case: no read of the registry
+        try:
+            wanted = {self.record_copy(r).name for r in self.store.list_documents()}
+        except SectorChatError as exc:
+            logger.warning("Could not sweep unused copies in %s: %s", folder, exc)
+            return 0
+        removed = 0
+        for path in old:
+            if path.name in wanted:
+                continue
+            try:
+                if path.stat().st_mtime > cutoff:  # kept again meanwhile
+                    continue
+                path.unlink()
+            except OSError as exc:
+                logger.warning("Could not remove the unused copy %s: %s", path, exc)
+                continue
+            removed += 1
+        if removed:
+            logger.info("Removed %d copies in %s that no document refers to", removed, folder)
+        return removed
+
+    def _repair_keyword_index(self, records: Iterable[DocumentRecord]) -> None:
+        """Rebuild the saved keyword index unless it was built from this registry (``records``) at this generation.
+
+        A run killed after a switch and before the keyword index was saved leaves one that misses documents (as
+        does one of an earlier version, killed after it removed its markers and before it moved the generation).
+        """
+        folder = bm25_folder(self.settings)
+        saved = saved_versions(folder)
+        generation = self.store.generation()
+        if saved == {r.source: r.ingest_key for r in records}:
+            if saved_generation(folder) != generation:
+                self.refresh_keyword_index()  # the same documents: saved again under the generation readers look for
+            return
+        if saved is not None:
+            logger.warning("The keyword index at %s does not match the documents the index registers (an earlier "
+                           "run was interrupted); rebuilding it", folder)
+        if saved_generation(folder) == generation:
+            self.store.bump_generation()  # it claims the current state: readers holding it must drop it
+        self.refresh_keyword_index()
 
     def refresh_keyword_index(self) -> None:
         """Bring the BM25 index beside the store up to date (after writes or deletes)."""
@@ -441,8 +543,10 @@ class Ingestor:
         record = next(r for r in records if r.source == target)
         removed = self.store.delete_document(target)
         self.refresh_keyword_index()
-        if not any(r.content_hash == record.content_hash for r in records if r.source != target):
-            self.copy_path(record.content_hash, record.file_name).unlink(missing_ok=True)
+        # Last: a crash before it leaves an unused copy for sweep_copies, never a listed document without one.
+        copy = self.record_copy(record)
+        if not any(self.record_copy(r) == copy for r in records if r.source != target):
+            copy.unlink(missing_ok=True)
         return target, removed
 
     def known_sources(self) -> list[str]:
@@ -472,13 +576,14 @@ class _Writer:
         self.progress = progress
         self.done = 0
         self.wrote = False
+        self.written: dict[str, DocumentRecord] = {}  # source -> the record written for it
         self._items: list[tuple[_Todo, _Prepared]] = []
         self._chunks = 0
         if progress and total:
             progress(0, total)
 
     def add(self, item: _Todo, prepared: _Prepared) -> None:
-        self.report.warnings.extend((item.display, printable(w)) for w in prepared.doc.warnings)
+        self.report.warnings.extend((item.display, printable(cap_warning(w))) for w in prepared.doc.warnings)
         self._items.append((item, prepared))
         self._chunks += len(prepared.chunks)
         if self._chunks >= self.ingestor.settings.write_batch:
@@ -512,12 +617,14 @@ class _Writer:
                 file_name=item.path.name,
             )
             batch.append((record, p.chunks, p.vectors or []))
+        for item, p in self._items:
+            self.ingestor._keep_copy(item.path, p.content_hash)  # before the switch (see _keep_copy)
         written, deleted = self.ingestor.store.write_documents(batch, keywords)
         self.wrote = True
+        self.written.update((record.source, record) for record, _c, _v in batch)
         self.report.chunks_written += written
         self.report.chunks_deleted += deleted
         for item, p in self._items:
-            self.ingestor._keep_copy(item.path, p.content_hash)
             (self.report.updated if item.existing else self.report.added).append(item.display)
             logger.info("%s %s: %d chunks", "Updated" if item.existing else "Added", item.display, len(p.chunks))
         n = len(self._items)
@@ -528,6 +635,12 @@ class _Writer:
         self.done += n
         if self.progress:
             self.progress(self.done, self.total)
+
+
+def _is_copy_name(name: str) -> bool:
+    """Whether a file name in INDEX/docs is one ``copy_path`` or ``_write_copy`` makes: a sha256, then suffixes."""
+    digest = name.split(".", 1)[0]
+    return len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
 
 
 def _cpu_count() -> int:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
+from rag import filters as check
+from rag.cli import run
 from rag.config import load_settings
 from rag.errors import SectorChatError
 from rag.types import Answer, Filters
@@ -25,11 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--k", type=int, help="chunks passed to the answer backend (default 5)")
     ask.add_argument("--json", action="store_true", help="print the Answer object as JSON")
     ask.add_argument("--llm", help="answer backend (default SECTORCHAT_LLM or 'extractive')")
-    ask.add_argument("--doc-type", action="append", default=[], choices=["news", "filing", "other"])
+    ask.add_argument("--doc-type", action="append", default=[], choices=check.DOC_TYPES)
     ask.add_argument("--company", action="append", default=[], help="company name or ticker (substring)")
     ask.add_argument("--source", action="append", default=[], help="document path or file name")
-    ask.add_argument("--from", dest="date_from", default="", help="documents dated on or after YYYY-MM-DD")
-    ask.add_argument("--to", dest="date_to", default="", help="documents dated on or before YYYY-MM-DD")
+    ask.add_argument("--from", dest="date_from", help=f"documents dated on or after this day ({check.DATE_FORMS}: "
+                     "a year or month starts on its first day)")
+    ask.add_argument("--to", dest="date_to", help=f"documents dated on or before this day ({check.DATE_FORMS}: "
+                     "a year or month ends on its last day)")
     ask.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -71,6 +76,29 @@ def _read_batch(path: Path) -> list[tuple[str, list[tuple[str, str]], str]]:
     return out
 
 
+def option_filters(args: argparse.Namespace) -> Filters:
+    """The filters of the command line, each checked with the option as the user wrote it in the message.
+
+    Raises:
+        FilterError: e.g. "--from 2025-xx is not a date: use YYYY, YYYY-MM or YYYY-MM-DD".
+    """
+    def label(option: str, value: str) -> str:
+        return f"{option} {shlex.quote(value)}"
+
+    def given(value: str | list[str] | None) -> str | None:
+        # Python 3.11's argparse turns "--from=--" into [] (it drops the "--"): that value was "--".
+        return "--" if isinstance(value, list) else value
+
+    companies = [check.name(c, label=label("--company", c), what="a company name or ticker")
+                 for c in map(given, args.company) if c is not None]
+    sources = [check.name(s, label=label("--source", s), what="a document path or file name")
+               for s in map(given, args.source) if s is not None]
+    raw_from, raw_to = given(args.date_from), given(args.date_to)
+    date_from = "" if raw_from is None else check.date_bound(raw_from, end=False, label=label("--from", raw_from))
+    date_to = "" if raw_to is None else check.date_bound(raw_to, end=True, label=label("--to", raw_to))
+    return Filters(tuple(args.doc_type), tuple(companies), tuple(sources), date_from, date_to)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -78,17 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.question and not args.batch:
         print("python -m rag ask: error: give a QUESTION or --batch FILE", file=sys.stderr)
         return 2
+    if args.batch and not args.batch.is_file():
+        print(f"error: batch file {args.batch} does not exist", file=sys.stderr)
+        return 2
     try:
+        filters = option_filters(args)  # before the model loads: a typo costs no wait
         settings = load_settings(index=args.index, llm=args.llm, top_k=args.k)
         from rag.assistant import build_assistant
 
         assistant = build_assistant(settings)
-        filters = Filters(tuple(args.doc_type), tuple(args.company), tuple(args.source), args.date_from,
-                          args.date_to)
         if args.batch:
-            if not args.batch.is_file():
-                print(f"error: batch file {args.batch} does not exist", file=sys.stderr)
-                return 2
             for question, history, error in _read_batch(args.batch):
                 if error:
                     answer = Answer(question=question, answer=f"Error: {error}", refused=True, error=error)
@@ -110,4 +137,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

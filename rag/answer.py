@@ -371,7 +371,7 @@ def labelled_figures(sentence: str) -> list[tuple[Figure, str]]:
         # the list of figures just before "respectively"
         tail = listed[-len(listed):]
         before = sentence[: tail[0].start]
-        names = [p for p in re.split(r",\s*(?:and\s+)?|\s+and\s+|、|，|和", before) if p.strip()]
+        names = [p for p in re.split(r",\s*(?:and\s+)?|(?<!\s)\s+and\s+|、|，|和", before) if p.strip()]
         if len(names) >= len(tail):
             for f, name in zip(tail, names[-len(tail):], strict=True):
                 out.append((f, name + " " + f.text))

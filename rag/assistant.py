@@ -15,7 +15,7 @@ from rag.answer import Draft, ExtractiveAnswerer
 from rag.bm25 import BM25Cache
 from rag.config import Settings
 from rag.embeddings import Embedder, make_embedder
-from rag.errors import SectorChatError
+from rag.errors import QuestionTooLongError, SectorChatError
 from rag.intent import MEASURE_WORDS, Intent, analyze, split_filters
 from rag.llm import LLMAnswerer, make_chat_model
 from rag.rerank import FeatureReranker, NoReranker
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 Turn = tuple[str, str]  # (user message, assistant answer)
 
 _FOLLOW_UP = re.compile(
-    r"^\s*(and|what about|how about|and what about|what of|also|then|same for|那|那么|还有|以及)\b|[呢]\s*[?？]?\s*$|"
+    r"^\s*(and|what about|how about|and what about|what of|also|then|same for|那|那么|还有|以及)\b|[呢]\s*(?:[?？]\s*)?$|"
     r"\b(its|their|it|they|that|this|those|these|the same)\b|其|该|它|他们",
     re.IGNORECASE,
 )
@@ -86,7 +86,8 @@ class Assistant:
 
     def ask(self, question: str, *, history: Sequence[Turn] = (), filters: Filters | None = None,
             k: int | None = None) -> Answer:
-        """Answer one question; errors of the index or store become an Answer with ``error`` set."""
+        """Answer one question; an over-long question, a malformed inline filter and errors of the index or store
+        become an Answer with ``error`` set (never an exception)."""
         final: Answer | None = None
         for item in self.stream(question, history=history, filters=filters, k=k, tokens=False):
             if isinstance(item, Answer):
@@ -100,10 +101,16 @@ class Assistant:
 
         With an LLM backend the pieces are the model's tokens as they come; if the figure check then rejects the
         model's answer (and ``llm_fallback`` is on), the final Answer is the extractive one, with a notice.
+        A question over ``max_question_chars`` is refused before it is read (no filter parsing, no embedding);
+        turns of ``history`` over that limit are left out, as they were refused when asked.
         """
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         try:
+            limit = self.settings.max_question_chars
+            check_question_size(question, limit)  # before anything reads the question: no pass over 1M characters
+            # An over-long earlier question was refused when it was asked; it must not refuse every follow-up.
+            history = [turn for turn in history if len(turn[0]) <= limit]
             text, inline = split_filters(question)
             merged = _merge_filters(filters or Filters(), inline)
             intent = analyze(rewrite_follow_up(text, history))
@@ -192,6 +199,19 @@ class Assistant:
         return Answer(question=question, answer=draft.text, citations=citations, figures=figures,
                       grounded=grounded, refused=draft.refused, refusal_reason=draft.reason,
                       backend=backend, retrieved=tuple(rc.chunk.id for rc in ranked))
+
+
+def check_question_size(question: str, limit: int) -> None:
+    """Refuse a question longer than ``limit`` characters (SECTORCHAT_MAX_QUESTION_CHARS).
+
+    Raises:
+        QuestionTooLongError: naming the question's length, the limit and the setting.
+    """
+    if len(question) > limit:
+        raise QuestionTooLongError(
+            f"the question is {len(question):,} characters long, over the limit of {limit:,} "
+            "(SECTORCHAT_MAX_QUESTION_CHARS): ask a shorter question, or raise the setting"
+        )
 
 
 def _merge_filters(a: Filters, b: Filters) -> Filters:

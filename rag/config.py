@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default=True, description="Show the extractive answer when the LLM answer has an unverified figure."
     )
     top_k: int = Field(default=5, ge=1, le=50, description="Chunks passed to the answer backend.")
+    # A 1M-character question took 1-2 minutes and 4.5 GB in Assistant.ask before it was refused at once
+    # (benchmarks/results/question_size.md); the ceiling keeps a setting from turning that protection off.
+    max_question_chars: int = Field(
+        default=2000, ge=1, le=100_000,
+        description="Longest question, in characters, that is answered; longer ones are refused at once.",
+    )
     reranker: str = Field(
         default="features", description="'features' (default), 'none', or 'cross-encoder:/path/to/model'."
     )

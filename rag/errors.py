@@ -23,3 +23,11 @@ class StoreUnavailableError(SectorChatError):
 
 class IngestError(SectorChatError):
     """One file cannot be ingested; the message names the reason (the caller knows the file)."""
+
+
+class FilterError(SectorChatError):
+    """A filter (inline ``from:``/``type:``…, a command-line option or a box of the app) has an unusable value."""
+
+
+class QuestionTooLongError(SectorChatError):
+    """A question is longer than SECTORCHAT_MAX_QUESTION_CHARS allows."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag import filters
 from rag.companies import ZH_SUFFIX, multiword_names, names_of
 from rag.glossary import alternatives
 from rag.text import search_tokens
@@ -107,7 +108,7 @@ def analyze(question: str) -> Intent:
             continue  # the first word of an English question is capitalised anyway
         for w in words:
             w = w.strip(".")
-            if len(w) > 1 and not w.isdigit() and w.lower() not in _GENERIC and not re.fullmatch(r"[A-Z]{1,3}-?\d+.*", w):
+            if len(w) > 1 and not w.isdigit() and w.lower() not in _GENERIC and not re.fullmatch(r"[A-Z]{1,3}-?\d.*", w):
                 entities.append(w)
     entities += chinese_companies(undated)
     # "Zai Lab", "Sino Biopharm": one company, matched through its names by the first word (see rag.companies).
@@ -169,33 +170,33 @@ def split_filters(question: str) -> tuple[str, Filters]:
     """Pull inline filters out of a chat message: ``type:filing company:Hengrui source:x.pdf from:2025-01-01``.
 
     ``year:2025`` is short for ``from:2025-01-01 to:2025-12-31``; ``since:`` = ``from:``, ``until:`` = ``to:``.
+    Dates may be written YYYY, YYYY-MM or YYYY-MM-DD (``to:2025-02`` ends on 2025-02-28).
+
+    Raises:
+        FilterError: naming the filter as written (``from:2025-xx``) and the forms it accepts.
     """
     doc_types: list[str] = []
     companies: list[str] = []
     sources: list[str] = []
     date_from = date_to = ""
     for m in _FILTER.finditer(question):
-        key, value = m.group(1).lower(), m.group(2).strip('"')
+        key, raw, label = m.group(1).lower(), m.group(2), m.group(0)
+        # A filter that ends a sentence ("... year:2025?") keeps its punctuation unless it is quoted.
+        value = raw[1:-1] if len(raw) > 1 and raw[0] == raw[-1] == '"' else raw.rstrip(_TRAILING).strip('"')
         if key in ("type", "doc_type"):
-            doc_types.append(value.lower())
+            doc_types.append(filters.doc_type(value, label=label))
         elif key in ("company", "ticker"):
-            companies.append(value)
+            companies.append(filters.name(value, label=label, what="a company name or ticker"))
         elif key == "source":
-            sources.append(value)
+            sources.append(filters.name(value, label=label, what="a document path or file name"))
         elif key in ("from", "since"):
-            date_from = _iso(value, start=True)
+            date_from = filters.date_bound(value, end=False, label=label)
         elif key in ("to", "until"):
-            date_to = _iso(value, start=False)
+            date_to = filters.date_bound(value, end=True, label=label)
         elif key == "year":
-            date_from, date_to = f"{value[:4]}-01-01", f"{value[:4]}-12-31"
+            date_from, date_to = filters.year_bounds(value, label=label)
     rest = " ".join(_FILTER.sub(" ", question).split())
     return rest, Filters(tuple(doc_types), tuple(companies), tuple(sources), date_from, date_to)
 
 
-def _iso(value: str, *, start: bool) -> str:
-    parts = value.replace("/", "-").split("-")
-    if len(parts) == 1:
-        return f"{parts[0]}-01-01" if start else f"{parts[0]}-12-31"
-    if len(parts) == 2:
-        return f"{parts[0]}-{int(parts[1]):02d}-01" if start else f"{parts[0]}-{int(parts[1]):02d}-31"
-    return f"{parts[0]}-{int(parts[1]):02d}-{int(parts[2]):02d}"
+_TRAILING = ".,;:!?)]}\u3002\uff0c\uff1b\uff1a\uff01\uff1f\uff09"  # ASCII and full-width sentence punctuation

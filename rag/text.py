@@ -78,7 +78,8 @@ def cell_spans(line: str) -> list[tuple[int, int]]:
 
 # A year written in text (2025, not 12025 or 20251): what a passage's period is read from.
 YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-_MD_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# Each bar takes the spaces after it ("\s*\|?\s*" would let two quantifiers share a run of spaces: quadratic).
+_MD_TABLE_SEP = re.compile(r"^\s*(?:\|\s*)?:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*(?:\|\s*)?$")
 
 
 def is_separator_row(line: str) -> bool:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rag import filters as _check
+from rag.filters import DOC_TYPES as DOC_TYPES
+
 DocType = Literal["news", "filing", "other"]
-DOC_TYPES: tuple[str, ...] = ("news", "filing", "other")
 
 
 @dataclass(frozen=True)
@@ -137,13 +139,34 @@ class Figure:
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions on what retrieval may return; empty fields restrict nothing."""
+    """Restrictions on what retrieval may return; empty fields restrict nothing.
+
+    Checked when built, whoever builds it (inline filters, the command line, the app's boxes): document types
+    are lower-cased and must be one of DOC_TYPES; names must not be blank; a date may be written YYYY, YYYY-MM or
+    YYYY-MM-DD and is kept as the first (``date_from``) or last (``date_to``) day it covers, and from must not be
+    after to. Anything else raises ``FilterError`` (see ``rag.filters``).
+    """
 
     doc_types: tuple[str, ...] = ()
     companies: tuple[str, ...] = ()  # matched against company and tickers, case-insensitive substring
     sources: tuple[str, ...] = ()  # matched against the source path or its file name
-    date_from: str = ""  # ISO date, inclusive, on the document's date
+    date_from: str = ""  # ISO date YYYY-MM-DD, inclusive, on the document's date
     date_to: str = ""
+
+    def __post_init__(self) -> None:
+        date_from = _check.date_bound(self.date_from, end=False, label=f"from date {self.date_from!r}") \
+            if self.date_from else ""
+        date_to = _check.date_bound(self.date_to, end=True, label=f"to date {self.date_to!r}") if self.date_to else ""
+        _check.date_range(date_from, date_to)
+        # Frozen: the checked, normalised values are set once, here.
+        object.__setattr__(self, "doc_types",
+                           tuple(_check.doc_type(t, label=f"doc_type {t!r}") for t in self.doc_types))
+        object.__setattr__(self, "companies", tuple(
+            _check.name(c, label="a company filter", what="a company name or ticker") for c in self.companies))
+        object.__setattr__(self, "sources", tuple(
+            _check.name(s, label="a source filter", what="a document path or file name") for s in self.sources))
+        object.__setattr__(self, "date_from", date_from)
+        object.__setattr__(self, "date_to", date_to)
 
     def __bool__(self) -> bool:
         return bool(self.doc_types or self.companies or self.sources or self.date_from or self.date_to)

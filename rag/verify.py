@@ -13,7 +13,8 @@ from rag.intent import Intent
 from rag.text import is_header_row, is_table_line, split_sentences, table_gaps
 from rag.types import CheckedFigure, Chunk, Figure
 
-_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
+# Starts only where white space starts: from inside a run of spaces every start would rescan the run.
+_MARKERS = re.compile(r"(?<!\s)(?:\s*\[\d+\])+")
 _ONE = re.compile(r"\[(\d+)\]")
 
 

@@ -40,13 +40,17 @@ IGNORED: dict[str, str] = {
 
 
 def summarize(result: dict[str, Any], ignored: dict[str, str]) -> tuple[list[str], list[str], int]:
-    """(vulnerabilities found as lines, pins that could not be checked, pins checked) from pip-audit's JSON."""
+    """(vulnerabilities found as lines, pins that could not be checked, pins checked) from pip-audit's JSON.
+
+    An unchecked pin is named with its version and why it could not be checked (``torch==2.13.0 (older than
+    the latest release 2.14.0, …)``), so the warning says plainly what was not looked at."""
     found: list[str] = []
     unchecked: list[str] = []
     checked = 0
     for dep in result.get("dependencies", []):
         if dep.get("skip_reason"):
-            unchecked.append(str(dep.get("name")))
+            version = f"=={dep['version']}" if dep.get("version") else ""
+            unchecked.append(f"{dep.get('name')}{version} ({dep['skip_reason']})")
             continue
         checked += 1
         for vuln in dep.get("vulns", []):
@@ -56,6 +60,16 @@ def summarize(result: dict[str, Any], ignored: dict[str, str]) -> tuple[list[str
             fixes = ", ".join(vuln.get("fix_versions", [])) or "no fixed release"
             found.append(f"{dep.get('name')}=={dep.get('version')}: {vuln.get('id')} (fixed in {fixes})")
     return found, unchecked, checked
+
+
+def summary_line(checked: int, total: int, by_pip_audit: int, ignored: int) -> str:
+    """The audit's verdict in one line; the README quotes it, so it states what was and was not checked."""
+    line = (f"audit: {checked} of {total} pins checked ({by_pip_audit} by pip-audit, {checked - by_pip_audit} against "
+            "their project's latest-release data on PyPI): no known vulnerabilities in them"
+            + (f" ({ignored} accepted on purpose)" if ignored else ""))
+    if checked < total:
+        line += f"; {total - checked} unchecked (listed above)"
+    return line
 
 
 def read_pins(lock: Path) -> dict[str, str]:
@@ -137,19 +151,21 @@ def main(argv: list[str]) -> int:
               "upgrade the pins (or add the id to IGNORED in scripts/audit.py with a reason)", file=sys.stderr)
         return 1
     if unchecked:
-        print(f"audit: WARNING: {len(unchecked)} of {total} pins in {lock} could not be checked: the vulnerability "
-              "service did not answer for them (on this network PyPI's per-release JSON and OSV are unreachable) "
-              "and they are older than their project's latest release: " + ", ".join(sorted(unchecked)),
-              file=sys.stderr)
+        print(f"audit: WARNING: {len(unchecked)} of {total} pins in {lock} are UNCHECKED: nobody here can say whether "
+              "they have known vulnerabilities. pip-audit's services (OSV, PyPI's per-release JSON) do not answer on "
+              "this network, and PyPI's per-project JSON only describes a project's latest release, so a pin behind "
+              "its latest release is not checked:", file=sys.stderr)
+        for line in sorted(unchecked, key=str.lower):
+            print(f"audit:   unchecked {line}", file=sys.stderr)
         if os.environ.get("SECTORCHAT_AUDIT_STRICT") == "1":
             return 1
     for vid, why in IGNORED.items():
         print(f"audit: accepted {vid}: {why}")
-    print(f"audit: {checked} of {total} pins checked ({before} by pip-audit, {checked - before} against their "
-          "project's latest-release data on PyPI), no known vulnerabilities"
-          + (f" ({len(IGNORED)} ignored on purpose)" if IGNORED else ""))
+    print(summary_line(checked, total, before, len(IGNORED)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from rag.cli import run  # a closed pipe (`| head`) ends the audit quietly, like the other commands
+
+    run(lambda: main(sys.argv[1:]))

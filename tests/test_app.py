@@ -102,16 +102,25 @@ def test_upload_then_find_then_delete(client: Any, tmp_path: Path) -> None:
 
 
 def test_uploaded_pdf_is_served_from_the_index_copy(client: Any, server: tuple[str, Path], tmp_path: Path) -> None:
+    import hashlib
+
+    import httpx
     from gradio_client import handle_file
 
     pdf = write_pdf(tmp_path / "zai-lab-2025.pdf", [["Zai Lab reported product revenue of US$412 million in 2025."]])
+    digest = hashlib.sha256(pdf.read_bytes()).hexdigest()
     results, *_ = client.predict([handle_file(str(pdf))], api_name="/upload")
     assert _rows(results)[0][1] == "added"
-    copies = list((server[1] / "docs").glob("*.pdf"))
-    assert any(c.read_bytes() == pdf.read_bytes() for c in copies)
-    uploaded = sorted(p.name for p in (server[1] / "uploads").glob("*/*"))
-    assert uploaded == ["hengrui-2026-02-10.md", "zai-lab-2025.pdf"]  # each in a generated folder
-    assert all(len(p.parent.name) == 12 for p in (server[1] / "uploads").glob("*/*"))
+    copy = server[1] / "docs" / f"{digest}.pdf"
+    assert copy.read_bytes() == pdf.read_bytes()
+    # stored content-addressed; the deleted Hengrui note took its upload with it
+    uploaded = sorted(str(p.relative_to(server[1] / "uploads")) for p in (server[1] / "uploads").rglob("*"))
+    assert uploaded == [digest[:32], f"{digest[:32]}/zai-lab-2025.pdf"]
+    served = httpx.get(f"{server[0]}doc/{digest}", timeout=30)
+    assert served.status_code == 200 and served.content == pdf.read_bytes()
+    assert (served.headers["content-type"], served.headers["content-disposition"]) == (
+        "application/pdf", "inline; filename=\"zai-lab-2025.pdf\"; filename*=UTF-8''zai-lab-2025.pdf")
+    assert httpx.get(f"{server[0]}gradio_api/file={copy.resolve()}", timeout=30).status_code == 403
 
 
 def _chromium() -> str:
@@ -122,7 +131,9 @@ def _chromium() -> str:
 
 
 def test_browser_asks_sees_streamed_answer_and_highlighted_source(server: tuple[str, Path]) -> None:
-    from playwright.sync_api import sync_playwright
+    import hashlib
+
+    from playwright.sync_api import expect, sync_playwright
 
     exe = _chromium()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -144,11 +155,62 @@ def test_browser_asks_sees_streamed_answer_and_highlighted_source(server: tuple[
         assert "Item | 2025 (RMB million) | 2024 (RMB million) | Change (%)" in marks
         meta = page.locator("#sources .source-meta").first.inner_text()
         assert "filing" in meta and "page 2" in meta and "open page 2" in meta
-        href = page.locator("#sources .source-meta a").first.get_attribute("href") or ""
-        assert href.startswith("/gradio_api/file=") and href.endswith(".pdf#page=2")
+        link = page.locator("#sources .source-meta a").first
+        href = link.get_attribute("href") or ""
+        lanting = hashlib.sha256((ROOT / "corpus" / "lanting-biopharma-2025-annual-results.pdf").read_bytes()).hexdigest()
+        assert href == f"/doc/{lanting}#page=2"
         page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
+        with page.context.expect_page() as opened:
+            link.click()
+        viewer = opened.value
+        viewer.wait_for_load_state()
+        assert viewer.url == f"{server[0]}doc/{lanting}#page=2"
+        assert viewer.evaluate("document.contentType") == "application/pdf"
+        deadline = time.monotonic() + 30  # a hang guard while Chromium's PDF viewer (an extension frame) starts
+        while not [f for f in viewer.frames if f.url.startswith("chrome-extension://")] and time.monotonic() < deadline:
+            viewer.wait_for_timeout(100)
+        pdf_ui = next(f for f in viewer.frames if f.url.startswith("chrome-extension://"))
+        expect(pdf_ui.locator("viewer-page-selector input").first).to_have_value("2", timeout=30000)  # the cited page
         browser.close()
     assert (ARTIFACTS / "chat-answer.png").stat().st_size > 10000
+
+
+@pytest.mark.parametrize(("question", "bad"), [
+    ("How many license-out deals were there? from:2025-xx", "2025-xx"),
+    ("How many license-out deals were there? from:--", "--"),
+    ("How many license-out deals were there? to:2025-13-45", "2025-13-45"),
+    ("How many license-out deals were there? year:abcd", "abcd"),
+])
+def test_a_malformed_inline_filter_is_an_error_message(client: Any, question: str, bad: str) -> None:
+    said = client.predict(question, api_name="/chat")
+    assert said.startswith("**Error:** ") and bad in said, said
+    for leak in ("ValueError", "invalid literal", "Traceback", "FilterError"):
+        assert leak not in said, said
+
+
+def test_a_malformed_filter_box_shows_an_error_in_the_chat(server: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    exe = _chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server[0])
+        for field, bad in (("From (YYYY-MM-DD)", "2025-xx"), ("To (YYYY-MM-DD)", "2024-02-30")):
+            page.get_by_label("From (YYYY-MM-DD)").fill("")
+            page.get_by_label(field).fill(bad)
+            box = page.locator("#question textarea")
+            box.fill("How many license-out deals did Chinese drugmakers conclude in 2024?")
+            box.press("Enter")
+            message = page.locator("#chatbot .message").filter(has_text=bad).last
+            message.wait_for(timeout=60000)
+            text = message.inner_text()
+            assert text.startswith("Error: ") and "ValueError" not in text and "invalid literal" not in text, text
+            assert page.locator("#sources").inner_text().strip() == "Sources of the answer appear here."
+            page.get_by_label(field).fill("")
+        browser.close()
 
 
 def test_evals_tab_runs_a_suite_and_charts_past_runs(client: Any, server: tuple[str, Path]) -> None:

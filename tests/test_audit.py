@@ -24,7 +24,7 @@ def test_vulnerabilities_are_found_ignored_ids_dropped_and_unchecked_pins_counte
     }
     found, unchecked, checked = summarize(result, {"CVE-2024-0001": "does not apply: test"})
     assert found == ["jinja2==3.1.2: GHSA-h5c8-rqwp-cp95 (fixed in 3.1.3)"]
-    assert unchecked == ["torch"]
+    assert unchecked == ["torch (Dependency not found on PyPI and could not be audited: torch (2.13.0))"]
     assert checked == 2
 
 
@@ -49,7 +49,21 @@ def test_an_older_pin_stays_unchecked_and_a_yanked_one_says_why() -> None:
         _project("3.1.6", [], {"3.1.3": [{"yanked": True, "yanked_reason": "CVE-2024-22195"},
                                          {"yanked": True, "yanked_reason": "CVE-2024-22195"}]}), "3.1.3")
     assert yanked["skip_reason"].startswith("yanked (CVE-2024-22195); older than the latest release 3.1.6")
-    assert summarize({"dependencies": [older, yanked]}, {}) == ([], ["Jinja2", "Jinja2"], 0)
+    assert summarize({"dependencies": [older, yanked]}, {}) == ([], [
+        "Jinja2==3.1.2 (older than the latest release 3.1.6, whose data is all PyPI gives here)",
+        "Jinja2==3.1.3 (yanked (CVE-2024-22195); older than the latest release 3.1.6, whose data is all PyPI gives here)",
+    ], 0)
+
+
+def test_the_verdict_line_says_how_many_pins_were_not_checked() -> None:
+    from audit import summary_line
+
+    assert summary_line(174, 186, 0, 4) == (
+        "audit: 174 of 186 pins checked (0 by pip-audit, 174 against their project's latest-release data on PyPI): "
+        "no known vulnerabilities in them (4 accepted on purpose); 12 unchecked (listed above)")
+    assert summary_line(186, 186, 186, 0) == (
+        "audit: 186 of 186 pins checked (186 by pip-audit, 0 against their project's latest-release data on PyPI): "
+        "no known vulnerabilities in them")
 
 
 def test_pins_are_read_from_the_lock_file(tmp_path: Path) -> None:

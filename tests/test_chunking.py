@@ -153,3 +153,103 @@ def test_a_lone_bar_separated_line_is_text_not_a_header_without_rows(embedder: S
     assert all(embedder.count_tokens([c.text])[0] <= 120 for c in chunks)
     joined = " ".join(c.text for c in chunks)
     assert "Headline number 0 about" in joined and "Headline number 39 about" in joined
+
+
+# -- long single lines: linear work, bounded tokenizer input -----------------------------------------------------
+def _long_line(kind: str, size: int, seed: int = 7) -> str:
+    """One line of ``size`` characters: English or Chinese news-like text, with or without sentence ends."""
+    import random
+
+    rnd = random.Random(seed)
+    zh = kind.startswith("zh")
+    punct = not kind.endswith("nopunct")
+    words = ("恒瑞医药上半年营业收入同比增长研发投入创新药授权交易金额首付款里程碑公司发布公告显示业绩超预期" if zh else
+             "the company reported revenue growth while research spending rose as licensing deals expanded".split())
+    out: list[str] = []
+    total = 0
+    while total < size:
+        piece = "".join(rnd.choice(words) for _ in range(rnd.randint(6, 30))) if zh else " ".join(
+            rnd.choice(words) for _ in range(rnd.randint(6, 20)))
+        piece += f" {rnd.randint(1, 999)}.{rnd.randint(0, 9)}亿元" if zh else f" {rnd.randint(1, 999)}.{rnd.randint(0, 9)}"
+        piece += (rnd.choice("。；！") if zh else ". Then") if punct else ("" if zh else " and")
+        out.append(piece)
+        total += len(piece) + (0 if zh else 1)
+    return ("" if zh else " ").join(out)[:size].strip()
+
+
+class _Recorder:
+    """The real tokenizer, noting the longest text it was given and how many characters in all."""
+
+    def __init__(self, embedder: SentenceTransformerEmbeddings) -> None:
+        self.embedder = embedder
+        self.longest = 0
+        self.total = 0
+
+    def _note(self, text: str) -> None:
+        self.longest = max(self.longest, len(text))
+        self.total += len(text)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        for t in texts:
+            self._note(t)
+        return self.embedder.count_tokens(texts)
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        self._note(text)
+        return self.embedder.token_offsets(text)
+
+
+LONG_KINDS = ["en", "zh", "en-nopunct", "zh-nopunct"]
+
+
+@pytest.mark.parametrize("model", ["embedder", "minilm"])
+@pytest.mark.parametrize("kind", LONG_KINDS)
+def test_a_long_single_line_is_cut_into_bounded_exact_chunks_in_order(request: pytest.FixtureRequest, model: str,
+                                                                      kind: str) -> None:
+    emb = request.getfixturevalue(model)
+    text = _long_line(kind, 40_000)
+    assert "\n" not in text and len(text) >= 39_990
+    rec = _Recorder(emb)
+    chunker = Chunker(rec.count_tokens, rec.token_offsets, max_tokens=100, overlap=20)
+    chunks = chunker.chunk(LoadedDocument("line.txt", META, (Page(text, None),)))
+    # The tokenizer never sees more than a window (32 characters a token), however long the line: memory is
+    # bounded by the window, not by the line (before, the whole 40,000-character line was tokenised at once).
+    assert rec.longest <= 32 * 100
+    assert rec.total <= 4 * len(text)
+    assert max(emb.count_tokens([c.text for c in chunks])) <= 100
+    assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+    starts = [c.char_start for c in chunks]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    covered: set[int] = set()
+    for c in chunks:
+        assert c.text == text[c.char_start : c.char_end]
+        covered.update(range(c.char_start, c.char_end))
+    assert {i for i, ch in enumerate(text) if not ch.isspace()} <= covered
+    # The same chunks as cutting the line whole (where a tokenizer reads a Chinese run alike with or without what
+    # follows the window; the encoder's sentencepiece may segment a window's end differently: the same number).
+    whole = Chunker(emb.count_tokens, emb.token_offsets, max_tokens=100, overlap=20)
+    whole.window = 10**9
+    reference = whole.chunk(LoadedDocument("line.txt", META, (Page(text, None),)))
+    assert len(chunks) == len(reference)
+    if not (model == "embedder" and kind == "zh-nopunct"):
+        assert [(c.char_start, c.char_end) for c in chunks] == [(c.char_start, c.char_end) for c in reference]
+
+
+@pytest.mark.parametrize("kind", LONG_KINDS)
+def test_tokenizer_work_is_linear_in_the_length_of_a_line(embedder: SentenceTransformerEmbeddings, kind: str) -> None:
+    work = []
+    for size in (20_000, 40_000, 80_000):
+        rec = _Recorder(embedder)
+        Chunker(rec.count_tokens, rec.token_offsets, max_tokens=100, overlap=20).chunk(
+            LoadedDocument("line.txt", META, (Page(_long_line(kind, size), None),)))
+        work.append(rec.total / size)
+    assert max(work) <= 4 and max(work) - min(work) <= 0.1, work  # characters tokenised per character of text
+
+
+def test_a_window_of_characters_without_tokens_is_kept(embedder: SentenceTransformerEmbeddings) -> None:
+    text = ("\u200b" * 50 + "x") * 200  # zero-width spaces: no tokens, and not white space either
+    chunks = _chunker(embedder, max_tokens=32, overlap=8).chunk(LoadedDocument("zw.txt", META, (Page(text, None),)))
+    covered: set[int] = set()
+    for c in chunks:
+        covered.update(range(c.char_start, c.char_end))
+    assert covered == set(range(len(text)))

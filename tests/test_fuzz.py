@@ -16,6 +16,16 @@ from hypothesis import strategies as st
 
 from ingest.chunking import Chunker
 from ingest.loaders import LOADERS, load_document
+from ingest.metadata import (
+    MAX_COMPANY,
+    MAX_LANGUAGE,
+    MAX_PUBLISHER,
+    MAX_TICKER,
+    MAX_TICKERS,
+    MAX_TITLE,
+    MAX_URL,
+    MAX_WARNING,
+)
 from rag.embeddings import Embedder
 from rag.errors import SectorChatError
 from rag.figures import find_quantity, format_quantity, parse_figures, same_quantity
@@ -68,10 +78,18 @@ def check_loaded(data: bytes, file_name: str) -> LoadedDocument | None:
     for page in doc.pages:
         assert page.text.strip()
         assert "\r" not in page.text
-    assert len(doc.meta.title) <= 300
-    assert doc.meta.language
-    assert all(isinstance(w, str) and w for w in doc.warnings)
+    check_meta(doc)
     return doc
+
+
+def check_meta(doc: LoadedDocument) -> None:
+    """Every metadata field and every warning within its cap (every chunk carries the fields)."""
+    m = doc.meta
+    assert len(m.title) <= MAX_TITLE and len(m.company) <= MAX_COMPANY and len(m.publisher) <= MAX_PUBLISHER
+    assert len(m.url) <= MAX_URL and len(m.tickers) <= MAX_TICKERS and all(len(t) <= MAX_TICKER for t in m.tickers)
+    assert m.language and len(m.language) <= MAX_LANGUAGE
+    assert m.date == "" or len(m.date) == 10
+    assert all(isinstance(w, str) and w and len(w) <= MAX_WARNING for w in doc.warnings)
 
 
 # -- loaders ---------------------------------------------------------------------------------------------------
@@ -113,7 +131,9 @@ _YAML_LINE = st.one_of(
     st.tuples(st.sampled_from(["title", "date", "source", "url", "doc_type", "company", "tickers", "language", "x"]),
               st.sampled_from(["", " ", ": ", ":"]),
               st.one_of(st.sampled_from(["2025-13-45", "2026-01-13", "2025-02-30 10:00", "[a, b", "{a: 1}", "- x",
-                                         "&a [*a]", "!!binary zz", "!!python/object:os.system x", "99999999999999999",
+                                         "&a [*a]", "*a", "&x 1", "[&y a, *y]", "!!binary zz",
+                                         "!!python/object:os.system x", "99999999999999999", "9" * 5000,
+                                         "0x" + "f" * 2000, "[[a, b], c]",
                                          "'unterminated", "null", "yes", "|", ">", "2026年1月13日", "news"]),
                         st.text(max_size=30))).map("".join),
     st.text(max_size=40),
@@ -128,6 +148,17 @@ def test_markdown_with_generated_front_matter(lines: list[str], close: str, body
     doc = check_loaded(text.encode("utf-8"), "fuzz.md")
     if doc is not None:
         assert doc.meta.date == "" or len(doc.meta.date) == 10
+
+
+@FUZZ
+@given(field=st.sampled_from(["title", "date", "source", "url", "doc_type", "company", "tickers", "language", "x"]),
+       value=st.one_of(st.text(min_size=1, max_size=30).map(lambda t: t * 400), st.integers(0, 5000).map(
+           lambda n: "[" + ", ".join(["600276.SH"] * n) + "]"), st.integers(0, 3000).map(lambda n: "Z" * n)),
+       header=st.sampled_from(["", "title: Fine\n", "tickers: 1276.HK\n"]))
+def test_front_matter_values_of_any_length_stay_within_the_caps(field: str, value: str, header: str) -> None:
+    quoted = value if value.startswith("[") else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    text = f"---\n{header}{field}: {quoted}\n---\nBody text.\n"
+    check_loaded(text.encode("utf-8", "surrogatepass"), "fuzz.md")
 
 
 _TAGS = ["div", "p", "span", "script", "style", "article", "main", "table", "tr", "td", "th", "h1", "h3", "pre",

@@ -59,6 +59,62 @@ def _encrypted(pdf: bytes, user: str, owner: str) -> bytes:
     return buf.getvalue()
 
 
+def _nested_pdf(depth: int) -> bytes:
+    """A one-page PDF whose page dictionary holds arrays nested ``depth`` deep (pypdf dropped its resources)."""
+    content = b"BT /F1 12 Tf 72 720 Td (Nested text) Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources "
+               b"<< /ProcSet " + b"[" * depth + b"]" * depth + b" /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def _docx_parts(edit: dict[str, object]) -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("MARKER")
+    buf = io.BytesIO()
+    document.save(buf)
+    source = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in source.namelist():
+            change = edit.get(name)
+            z.writestr(name, change(source.read(name)) if callable(change) else source.read(name))
+    return out.getvalue()
+
+
+def _entity_docx(secret_uri: str) -> bytes:
+    def edit(xml: bytes) -> bytes:
+        head = xml.index(b"?>") + 2
+        dtd = b'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "%s">]>' % secret_uri.encode()
+        return xml[:head] + dtd + xml[head:].replace(b"MARKER", b"The entity file: Zai Lab&xxe; signed 9 deals.")
+
+    return _docx_parts({"word/document.xml": edit})
+
+
+def _bomb_docx() -> bytes:
+    """A small .docx whose zip directory says word/document.xml inflates to 1 GiB."""
+    data = _docx_parts({})
+    at = 0
+    while True:
+        at = data.index(b"PK\x01\x02", at)
+        name_len = int.from_bytes(data[at + 28:at + 30], "little")
+        if data[at + 46:at + 46 + name_len] == b"word/document.xml":
+            return data[:at + 24] + (1 << 30).to_bytes(4, "little") + data[at + 28:]
+        at += 4
+
+
 def build_corpus(base: Path) -> Corpus:
     folder = base / "hostile"
     folder.mkdir()
@@ -116,7 +172,7 @@ def build_corpus(base: Path) -> Corpus:
         z.writestr("readme.txt", "not a Word document")
     bad("zip-not-word.docx", archive.getvalue(),
         re.escape("not a valid Word .docx file: a ZIP archive without a Word document in it "
-                  "(KeyError: \"There is no item named '[Content_Types].xml' in the archive\")"))
+                  "(no officeDocument relationship in _rels/.rels and no word/document.xml)"))
     bad("junk.pdf", junk, re.escape("not a PDF: the file has no %PDF- header"))
     bad("undecodable.txt", b"Revenue \x81\x20\xff rose \xfe\xfe",
         r"undecodable text: neither UTF-8 \(bad byte at offset 8\) nor GB18030/GBK \(bad byte at offset 8\)")
@@ -156,6 +212,19 @@ def build_corpus(base: Path) -> Corpus:
          "front matter field 'company' is a list, not text; ignored it",
          "front matter date 'yesterday' is not a date; inferred it instead")
     bad("fm-only.md", "---\ntitle: Nothing else\n---\n", re.escape("no text in the file: it holds only front matter"))
+    # -- what the adversarial probe found (tests/test_probe_loaders.py covers each class) ----------------------
+    good("one-line-pages.pdf", _pdf_bytes(base / "one-line.pdf", [["Hansoh signed 2 deals in 2025."]] * 3))
+    bad("nested-objects.pdf", _nested_pdf(5000),
+        r"corrupt or unreadable PDF: arrays or dictionaries nested more than 100 levels deep \(at byte \d+\); "
+        r"a real PDF nests a few levels, and PDF readers cannot read parts this deep")
+    good("entity.docx", _entity_docx((outside / "secret.md").as_uri()),
+         "word/document.xml declares a DTD, which Word files may not; it was ignored, its entities were not "
+         "expanded and the references to them were left out")
+    good("dtd.html", '<!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]><html><body><p>The DTD file: '
+         "Innovent signed 8 deals.</p></body></html>")
+    bad("bomb.docx", _bomb_docx(),
+        re.escape("word/document.xml inflates to 1.0 GiB, over the limit of 128.0 MiB for this part of a Word "
+                  "file (a zip bomb?)"))
     # -- odd file names ----------------------------------------------------------------------------------------
     good("bell\x07name.md", "# Bell\n\nThe bell file: Hansoh signed 3 deals.\n")
     good("new\nline.md", "# Newline\n\nThe newline file: Innovent signed 4 deals.\n")
@@ -252,6 +321,13 @@ def test_index_is_consistent_and_holds_no_script_text(corpus: Corpus, ingested: 
     assert by_name["damaged-page.pdf"].pages == 2
     assert by_name["fm-nonsense-date.md"].meta.title == "Dates"
     assert by_name["bell\x07name.md"].file_name == "bell\x07name.md"
+    # The probe's files: the text around an entity and a page of one shared line are indexed, a DTD is not.
+    text_of = {name: [c.text for c in chunks if c.source == by_name[name].source]
+               for name in ("entity.docx", "dtd.html", "one-line-pages.pdf")}
+    assert text_of == {"entity.docx": ["The entity file: Zai Lab signed 9 deals."],
+                       "dtd.html": ["The DTD file: Innovent signed 8 deals."],
+                       "one-line-pages.pdf": ["Hansoh signed 2 deals in 2025."] * 3}
+    assert not any("]>" in c.text or "passwd" in c.text for c in chunks)
 
 
 def test_a_second_run_changes_nothing_and_fails_the_same_files(

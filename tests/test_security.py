@@ -6,6 +6,7 @@ hosted LLM) with SECTORCHAT_LLM_API_KEY set to a sentinel; its whole output goes
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -66,7 +67,7 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def test_uploads_are_checked_and_stored_under_generated_names(tmp_path: Path) -> None:
+def test_uploads_are_checked_and_stored_under_their_content_hash(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     folder = tmp_path / "data" / "uploads"
@@ -102,8 +103,9 @@ def test_uploads_are_checked_and_stored_under_generated_names(tmp_path: Path) ->
     assert set(stored) == {"escape.md", "ctl.md", "page.html"}
     for path in stored.values():
         assert path is not None and _inside(path, folder)
-        assert re.fullmatch(r"[0-9a-f]{12}", path.parent.name) and path.parent.parent == folder
+        assert path.parent.name == hashlib.sha256(path.read_bytes()).hexdigest()[:32] and path.parent.parent == folder
         assert path.read_bytes() in {note.encode(), files["page.html"].encode()}
+    assert stored["escape.md"].parent == stored["ctl.md"].parent  # the same bytes: one folder, two names
     assert not (tmp_path / "escape.md").exists() and not (tmp_path.parent / "escape.md").exists()
     assert os.access(stored["page.html"], os.X_OK) is False  # copied as data, never made executable
 
@@ -235,9 +237,10 @@ def test_the_server_binds_loopback_by_default(server: Server) -> None:
 def test_upload_names_cannot_reach_outside_the_data_folder(client: Any, server: Server, tmp_path: Path) -> None:
     import httpx
 
-    note = b"Orchid Bio received an upfront payment of US$11 million in 2026.\n"
+    note = b"Orchid Bio received an upfront payment of US$11 million in 2026 (note %s).\n"
     names = ["../../orchid-escape.md", "..\\..\\orchid-escape2.md", "/etc/orchid-passwd.md", "orchid\x01\x1b.md"]
-    sent = [("files", (n, note, "text/markdown")) for n in names]
+    sent = [("files", (n, note % "abcd"[i].encode(), "text/markdown"))
+            for i, n in enumerate(names)]
     response = httpx.post(server.url + "gradio_api/upload", files=sent, timeout=30)
     assert response.status_code == 200, response.text
     cached = response.json()
@@ -248,7 +251,8 @@ def test_upload_names_cannot_reach_outside_the_data_folder(client: Any, server: 
     uploads = server.index / "uploads"
     stored = [p for p in uploads.rglob("*") if p.is_file()]
     assert stored and all(_inside(p, uploads) for p in stored)
-    assert all(re.fullmatch(r"[0-9a-f]{12}", p.parent.name) and p.parent.parent == uploads for p in stored)
+    assert all(p.parent.name == hashlib.sha256(p.read_bytes()).hexdigest()[:32] and p.parent.parent == uploads
+               for p in stored)
     assert {p.name for p in stored} >= {"orchid-escape.md", "orchid-escape2.md", "orchid-passwd.md"}
     assert not [p for p in stored if re.search(r"[\x00-\x1f\\]", p.name)]
     root = server.index.parent
@@ -305,6 +309,12 @@ def test_markup_in_documents_shows_as_text_and_never_runs(client: Any, server: S
             if company == "Zephyr Bio":  # a title is document text too
                 assert "[1] Zephyr Bio licensing note <script>alert('title')</script>" in sources
             assert SENTINEL not in page.content()
+        page.get_by_role("tab", name="Documents").click()
+        cells = page.locator("#documents [role=gridcell]")
+        cells.filter(has_text="Zephyr Bio licensing note").first.wait_for(timeout=30000)
+        texts = [c.strip() for c in cells.all_inner_texts()]  # the titles, shown as the literal text they are
+        assert "Zephyr Bio licensing note <script>alert('title')</script>" in texts
+        assert "Quill Pharma deal <img src=x onerror=alert(2)>" in texts
         scripts = page.evaluate("[...document.querySelectorAll('script')].map(s => s.textContent)")
         assert not [s for s in scripts if "alert(" in s]
         assert page.locator("img[onerror], img[src='x']").count() == 0
@@ -322,7 +332,7 @@ def test_the_api_key_shows_nowhere(client: Any, server: Server, llm: ScriptedLLM
     client.predict([handle_file(str(note))], api_name="/upload")
     llm.mode = "answer"  # the model writes the key into its answer
     said = client.predict("How much upfront did Orchid Bio receive in 2026?", api_name="/chat")
-    assert "US$11 million ✅" in said and "[redacted]" in said
+    assert "US$11 million ✅" in said and "My API key is \\[redacted\\]." in said  # Markdown-escaped brackets
     llm.mode = "error"  # the endpoint refuses the key and echoes it
     try:
         failed = client.predict("How much upfront did Orchid Bio receive in 2026?", api_name="/chat")
@@ -396,11 +406,18 @@ def test_binds_loopback_unless_told_and_warns_without_a_login(
         def __init__(self, settings: Any) -> None:
             pass
 
+        def copy_for(self, doc_id: str) -> None:
+            return None
+
     monkeypatch.setattr(app, "App", FakeApp)
     monkeypatch.setattr(app, "build_ui", lambda _app: _FakeDemo())
     with caplog.at_level(logging.WARNING, logger="sectorchat.app"):
         assert app.main(["--index", str(tmp_path / "index"), *argv]) == 0
     assert (_FakeDemo.launched["server_name"], _FakeDemo.launched["auth"]) == (host, auth)
+    # Gradio serves nothing of the index; its copies go through our route only
+    assert "allowed_paths" not in _FakeDemo.launched
+    assert _FakeDemo.launched["blocked_paths"] == [str((tmp_path / "index").resolve())]
+    assert [r.path for r in _FakeDemo.launched["app_kwargs"]["routes"]] == ["/doc/{doc_id}"]
     warnings = [r.getMessage() for r in caplog.records if "without a login" in r.getMessage()]
     assert warnings == ([f"Serving on {host} without a login: anyone who can reach this machine can read and change "
                          "the index. Set SECTORCHAT_AUTH=user:password."] if warns else [])

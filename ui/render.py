@@ -4,50 +4,54 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-from rag.types import Answer, CheckedFigure, Citation
+from rag.types import Answer, CheckedFigure, Citation, DocumentRecord
 
 BADGE = {"verified": "✅", "derived": "🧮", "unverified": "⚠️"}
-_MARK = re.compile(r"\[(\d+)\]")
+_MARK = re.compile(r"\\\[(\d+)\\\]")  # a marker [n] after md_escape
+# Markdown's active characters (CommonMark lets any ASCII punctuation be backslash-escaped); with [ and ] escaped
+# no link, image or link definition can form, with < escaped (after html.escape) no tag or autolink.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
 
 
 def answer_markdown(answer: Answer) -> str:
     """The answer as chat Markdown: each figure followed by its badge, [n] linked to its source, then a figure
     summary in which an unverified figure is shouted (nobody should miss it)."""
     if answer.error:
-        return f"**Error:** {_md_escape(answer.error)}"
-    text = _md_escape(answer.answer)
+        return f"**Error:** {md_escape(answer.error)}"
+    text = md_escape(answer.answer)
     text = _badge_figures(text, answer.figures)
     text = _MARK.sub(lambda m: f"[[{m.group(1)}]](#source-{m.group(1)})", text)
     parts = []
     if answer.notice:
-        parts.append(f"> ℹ️ {_md_escape(answer.notice)}")
+        parts.append(f"> ℹ️ {md_escape(answer.notice)}")
     parts.append(text)
     if answer.figures:
         lines = []
         for f in answer.figures:
             cite = f" [{f.citation}]" if f.citation else ""
             if f.status == "verified":
-                lines.append(f"✅ {f.text}{cite} — quoted in its source")
+                lines.append(f"✅ {md_escape(f.text)}{cite} — quoted in its source")
             elif f.status == "derived":
-                lines.append(f"🧮 {f.text}{cite} — computed: {_md_escape(f.arithmetic)}")
+                lines.append(f"🧮 {md_escape(f.text)}{cite} — computed: {md_escape(f.arithmetic)}")
             else:
-                lines.append(f"⚠️ **UNVERIFIED: {f.text}**{cite} — {_md_escape(f.reason)}")
+                lines.append(f"⚠️ **UNVERIFIED: {md_escape(f.text)}**{cite} — {md_escape(f.reason)}")
         parts.append("**Figures:** " + " · ".join(lines))
     return "\n\n".join(parts)
 
 
 def stream_markdown(text: str) -> str:
     """Text still streaming in (model tokens, or the extractive answer word by word), shown as plain text."""
-    return _md_escape(text)
+    return md_escape(text)
 
 
 def _badge_figures(text: str, figures: tuple[CheckedFigure, ...]) -> str:
     pos = 0
     out = []
     for f in figures:
-        needle = _md_escape(f.text)
+        needle = md_escape(f.text)
         i = text.find(needle, pos)
         if i < 0:
             continue
@@ -59,10 +63,12 @@ def _badge_figures(text: str, figures: tuple[CheckedFigure, ...]) -> str:
     return "".join(out)
 
 
-def _md_escape(text: str) -> str:
-    """Text from documents or models shown as text: no HTML, no Markdown links or images."""
+def md_escape(text: str) -> str:
+    """Text from documents, users or models shown as text in Markdown: no HTML (tags and entities are escaped),
+    and no emphasis, code, heading, table, link, image or link definition (their characters are escaped)."""
     text = html.escape(text, quote=False)
-    return re.sub(r"([\\`*_{}<>#|!])", r"\\\1", text).replace("](", "]\\(")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
 
 
 def sources_html(answer: Answer | None, *, doc_url: dict[str, str] | None = None) -> str:
@@ -77,10 +83,12 @@ def sources_html(answer: Answer | None, *, doc_url: dict[str, str] | None = None
 def _source_block(c: Citation, url: str) -> str:
     meta = " · ".join(x for x in (c.doc_type, c.date, f"page {c.page}" if c.page else "", c.section) if x)
     link = ""
-    if url:
+    if url and Path(c.source).suffix.lower() == ".pdf":  # the browser's PDF viewer opens it at the page
         target = f"{url}#page={c.page}" if c.page else url
         label = f"open page {c.page}" if c.page else "open document"
-        link = f" · <a href='{html.escape(target, quote=True)}' target='_blank' rel='noopener'>{label}</a>"
+        link = f" · <a href='{html.escape(target, quote=True)}' target='_blank' rel='noopener noreferrer'>{label}</a>"
+    elif url:  # any other copy is only ever a download (see ui/serve.py)
+        link = f" · <a href='{html.escape(url, quote=True)}' download rel='noopener noreferrer'>download document</a>"
     passage = highlight(c.chunk_text or c.quote, c.quote)
     return (
         f"<details class='source' id='source-{c.n}' open><summary><b>[{c.n}] {html.escape(c.title)}</b></summary>"
@@ -120,9 +128,15 @@ def _find_loose(text: str, target: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
-def documents_rows(records: list) -> list[list[object]]:  # type: ignore[type-arg]
+def documents_rows(records: Sequence[DocumentRecord]) -> list[list[object]]:
+    """The documents table; every cell is plain text (Gradio shows a "str" cell as text, never as Markdown)."""
     return [
-        [r.meta.title, r.meta.doc_type, r.meta.date, r.meta.language, r.pages or "", r.chunks, r.added_at[:16],
-         Path(r.source).name]
+        [plain(r.meta.title), plain(r.meta.doc_type), plain(r.meta.date), plain(r.meta.language), r.pages or "",
+         r.chunks, r.added_at[:16], plain(Path(r.source).name)]
         for r in records
     ]
+
+
+def plain(text: object) -> str:
+    """One line of text: control characters (newlines included) shown escaped, so no cell or label forges lines."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in str(text or ""))
