@@ -1,7 +1,7 @@
 """Benchmark: loading and chunking one long single-line text file, time and peak memory against its size.
 
 Run: .venv/bin/python benchmarks/input_size.py [--sizes 0.5 1 2 5] [--kinds en zh en-nopunct zh-nopunct]
-        [--repo DIR] [--timeout 300] [--ingest-mb 1] [--out benchmarks/results/input_size.md]
+        [--repo DIR] [--timeout 300] [--ingest-mb 1 2 5] [--ingest-only] [--out benchmarks/results/input_size.md]
 
 Each (kind, size) runs in a fresh child process started from --repo (default: this checkout; pass an untouched
 checkout of an older commit to measure "before"): it writes one line of generated English or Chinese news-like
@@ -10,7 +10,7 @@ chunks it with the ingest chunker over the default encoder's tokenizer (200 toke
 defaults), and prints the seconds taken and its peak RSS (resource.getrusage in the child, so the model and the
 text count too; a child that only loads the model is measured once as the floor). A child still running after
 --timeout seconds is stopped and reported as such. --ingest-mb also times a whole `python -m ingest` of a line of
-that size (embedding and writing included; peak RSS of that process) per kind.
+each size (embedding and writing included; peak RSS of that process) per kind.
 """
 
 from __future__ import annotations
@@ -83,12 +83,20 @@ def _run(repo: Path, args: list[str], timeout: float) -> dict[str, float] | None
     return json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
 
 
-def _ingest(repo: Path, kind: str, size: int, timeout: float) -> tuple[float, float, int] | None:
-    """Seconds, peak RSS (MB) and chunks of `python -m ingest` of one line file (GNU time's figures)."""
+def _ingest(repo: Path, kind: str, size: int, timeout: float, split: int = 0) -> tuple[float, float, int] | None:
+    """Seconds, peak RSS (MB) and chunks of `python -m ingest` of one line file (GNU time's figures); with
+    ``split``, of the same text cut into files of ``split`` characters (each held whole, none streamed)."""
     work = Path(tempfile.mkdtemp(prefix="input-size-"))
     try:
         path = work / "line.txt"
         _run(repo, [kind, str(size), str(path)], timeout)
+        if split:
+            text = path.read_text(encoding="utf-8")
+            path.unlink()
+            path = work / "parts"
+            path.mkdir()
+            for n, at in enumerate(range(0, len(text), split)):
+                (path / f"part-{n:04d}.txt").write_text(text[at : at + split], encoding="utf-8")
         env = dict(ENV, PYTHONPATH=str(repo))
         try:
             done = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M", PY, "-m", "ingest", str(path), "--index",
@@ -110,7 +118,11 @@ def main() -> None:
     ap.add_argument("--kinds", nargs="+", default=["en", "zh", "en-nopunct", "zh-nopunct"])
     ap.add_argument("--repo", type=Path, default=ROOT, help="checkout whose ingest/ and rag/ are measured")
     ap.add_argument("--timeout", type=float, default=300)
-    ap.add_argument("--ingest-mb", type=float, default=0, help="also time a whole `python -m ingest` of this size")
+    ap.add_argument("--ingest-mb", type=float, nargs="*", default=[],
+                    help="also time a whole `python -m ingest` of lines of these sizes")
+    ap.add_argument("--ingest-only", action="store_true", help="skip the load + chunk table")
+    ap.add_argument("--split", type=int, default=0,
+                    help="with --ingest-mb: also ingest the same text as files of this many characters")
     ap.add_argument("--label", default="", help="what --repo is, for the table (e.g. 'before (commit abc)')")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
@@ -120,7 +132,7 @@ def main() -> None:
              f"Measured {today()} on {machine()}. Child process floor (model loaded, no text): "
              f"{floor.get('rss_mb', float('nan')):.0f} MB peak RSS.", "",
              "| kind | size (MB) | chunks | load + chunk (s) | chars/s | peak RSS (MB) |", "|---|---|---|---|---|---|"]
-    for kind in args.kinds:
+    for kind in [] if args.ingest_only else args.kinds:
         for mb in args.sizes:
             size = int(mb * 1_000_000)
             got = _run(repo, [kind, str(size)], args.timeout)
@@ -131,13 +143,22 @@ def main() -> None:
                              f"{size / got['seconds']:,.0f} | {got['rss_mb']:.0f} |")
             print(lines[-1], flush=True)
     if args.ingest_mb:
-        lines += ["", f"Whole `python -m ingest` of a {args.ingest_mb:g} MB line (embedding and Chroma included):", "",
-                  "| kind | chunks | seconds | peak RSS (MB) |", "|---|---|---|---|"]
+        lines += ["", "Whole `python -m ingest` of one line (embedding and Chroma included, `--workers 1`):", "",
+                  "| kind | size (MB) | chunks | seconds | chunks/s | peak RSS (MB) |", "|---|---|---|---|---|---|"]
         for kind in args.kinds:
-            got2 = _ingest(repo, kind, int(args.ingest_mb * 1_000_000), args.timeout)
-            lines.append(f"| {kind} | – | > {args.timeout:g} (stopped) | – |" if got2 is None else
-                         f"| {kind} | {got2[2]} | {got2[0]:.1f} | {got2[1]:.0f} |")
-            print(lines[-1], flush=True)
+            for mb in args.ingest_mb:
+                got2 = _ingest(repo, kind, int(mb * 1_000_000), args.timeout)
+                lines.append(f"| {kind} | {mb:g} | – | > {args.timeout:g} (stopped) | – | – |" if got2 is None else
+                             f"| {kind} | {mb:g} | {got2[2]} | {got2[0]:.1f} | {got2[2] / got2[0]:.1f} | "
+                             f"{got2[1]:.0f} |")
+                print(lines[-1], flush=True)
+                if args.split:
+                    got3 = _ingest(repo, kind, int(mb * 1_000_000), args.timeout, args.split)
+                    lines.append(f"| {kind}, as {args.split:,}-char files | {mb:g} | – | > {args.timeout:g} (stopped) "
+                                 "| – | – |" if got3 is None else
+                                 f"| {kind}, as {args.split:,}-char files | {mb:g} | {got3[2]} | {got3[0]:.1f} | "
+                                 f"{got3[2] / got3[0]:.1f} | {got3[1]:.0f} |")
+                    print(lines[-1], flush=True)
     text = "\n".join(lines) + "\n"
     if args.out:
         with args.out.open("a", encoding="utf-8") as fh:

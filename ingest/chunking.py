@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from rag.text import cells as _cells
@@ -116,22 +116,28 @@ class Chunker:
             warnings: where to add what was cut (a section heading too long to carry on every chunk); logged
                 when not given.
         """
-        chunks: list[Chunk] = []
+        return list(self.iter_chunks(doc, warnings=warnings))
+
+    def iter_chunks(self, doc: LoadedDocument, *, warnings: list[str] | None = None) -> Iterator[Chunk]:
+        """The document's chunks, in order, made as they are taken: a caller that writes them in groups holds
+        one group's text at a time, not the whole document's (a 50 MB single line is 250k chunks). The
+        warnings are complete once the iterator is exhausted."""
         seen: dict[str, int] = {}
         section = ""
         carried_header: tuple[str, int] | None = None  # (header text, columns) of the last table seen
         notes: list[str] = []
+        ordinal = 0
         for page in doc.pages:
             blocks, section, carried_header = self._blocks(page.text, section, carried_header, notes)
             for block in blocks:
                 for start, end, text, prefixed in self._pack(page.text, block):
-                    chunks.append(self._make(doc, page, block.section, start, end, text, prefixed, len(chunks), seen))
+                    yield self._make(doc, page, block.section, start, end, text, prefixed, ordinal, seen)
+                    ordinal += 1
         if warnings is not None:
             warnings.extend(notes)
         else:
             for note in notes:
                 logger.warning("%s: %s", doc.source, note)
-        return chunks
 
     # -- page -> blocks --------------------------------------------------------------------------------------
     def _blocks(
@@ -336,12 +342,12 @@ class Chunker:
         return pieces
 
     # -- blocks -> chunk spans --------------------------------------------------------------------------------
-    def _pack(self, text: str, block: _Block) -> list[tuple[int, int, str, bool]]:
+    def _pack(self, text: str, block: _Block) -> Iterator[tuple[int, int, str, bool]]:
         if not block.units:
-            return []
+            return
         if block.kind == "table":
-            return self._pack_table(text, block)
-        out: list[tuple[int, int, str, bool]] = []
+            yield from self._pack_table(text, block)
+            return
         units = block.units
         i = 0
         while i < len(units):
@@ -356,7 +362,7 @@ class Chunker:
             while glued and j - 1 > i and self.count_tokens([text[a:b]])[0] > self.max_tokens:
                 j -= 1
                 b = units[j - 1].end
-            out.append((a, b, text[a:b], False))
+            yield (a, b, text[a:b], False)
             if j >= len(units):
                 break
             # Step back over trailing sentences that fit in the overlap, but always move forward.
@@ -365,9 +371,8 @@ class Chunker:
                 back += units[k - 1].tokens
                 k -= 1
             i = k
-        return out
 
-    def _pack_table(self, text: str, block: _Block) -> list[tuple[int, int, str, bool]]:
+    def _pack_table(self, text: str, block: _Block) -> Iterator[tuple[int, int, str, bool]]:
         header = block.header_text
         units = block.units
         lead = block.lead_start if block.lead_start is not None else (block.header[0] if block.header else None)
@@ -379,7 +384,6 @@ class Chunker:
                 first_prefix = f"{header}\n{first_prefix}"
         later_prefix = f"{header}\n" if header else ""
         first_tokens, later_tokens = self.count_tokens([first_prefix, later_prefix])
-        out: list[tuple[int, int, str, bool]] = []
         i = 0
         while i < len(units):
             budget = max(self.max_tokens - (first_tokens if i == 0 else later_tokens), self.max_tokens // 4)
@@ -390,18 +394,17 @@ class Chunker:
             a, b = units[i].start, units[j - 1].end
             if i == 0 and lead is not None:
                 if block.header is None and header:  # heading, then a continued table: keep the header too
-                    out.append((lead, b, f"{header}\n{text[lead:b]}", True))
+                    yield (lead, b, f"{header}\n{text[lead:b]}", True)
                 else:
-                    out.append((lead, b, text[lead:b], False))
+                    yield (lead, b, text[lead:b], False)
             elif header:
-                out.append((a, b, f"{header}\n{text[a:b]}", True))
+                yield (a, b, f"{header}\n{text[a:b]}", True)
             else:
-                out.append((a, b, text[a:b], False))
+                yield (a, b, text[a:b], False)
             i = j
         if not units and block.header is not None:
             start = block.lead_start if block.lead_start is not None else block.header[0]
-            out.append((start, block.header[1], text[start : block.header[1]], False))
-        return out
+            yield (start, block.header[1], text[start : block.header[1]], False)
 
     def _make(
         self, doc: LoadedDocument, page: Page, section: str, start: int, end: int, text: str, prefixed: bool,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
+import itertools
 import logging
 import os
 import queue
@@ -58,6 +59,20 @@ class _Prepared:
 
 
 @dataclass(frozen=True)
+class _Large:
+    """A file with too much text to hold chunked and embedded at once: the writer chunks, embeds and writes it a
+    group of chunks at a time (see ``Ingestor.stream_chars``)."""
+
+    doc: LoadedDocument
+    content_hash: str
+    ingest_key: str
+    pages: int
+
+
+_Result = _Prepared | _Large | str  # what loading a file gives: ready to write, to stream, or why not
+
+
+@dataclass(frozen=True)
 class Shard:
     """``--shard i/N``: this process ingests the files whose source id hashes to ``i`` (1-based) of ``N``."""
 
@@ -80,6 +95,10 @@ class Shard:
 
 # Chunks embedded in one call (across small files); Settings.write_batch chunks are written at a time.
 EMBED_GROUP = 256
+# A document with more text than this (characters) is streamed: chunked, embedded and written EMBED_GROUP chunks at
+# a time, so memory does not grow with it (held whole, a 5 MB line's chunks, keyword lists and 512-float vectors
+# took ~1 GB; 50 MB, the file size limit, 4 GB). ~500k characters are 500 to 2,500 chunks.
+STREAM_CHARS = 500_000
 # From this many bytes to ingest, worker processes pay for their start (~3 s: a fresh interpreter and model).
 AUTO_PARALLEL_BYTES = 256 * 1024
 # A copy in INDEX/docs that no document refers to is removed once it is this old: a younger one may belong to a
@@ -212,10 +231,18 @@ class Ingestor:
         settings: chunk sizes, file size limit.
         embedder: the embedding model (also counts tokens for the chunker).
         store: where chunks and document records go.
+        stream_chars: a document with more text than this is streamed (chunked, embedded and written
+            ``stream_group`` chunks at a time) instead of held whole.
+        stream_group: chunks per group of a streamed document.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore, *,
+                 stream_chars: int = STREAM_CHARS, stream_group: int = EMBED_GROUP) -> None:
+        if stream_chars < 1 or stream_group < 1:
+            raise ValueError("stream_chars and stream_group must be at least 1.")
         self.settings = settings
+        self.stream_chars = stream_chars
+        self.stream_group = stream_group
         self.embedder = embedder
         self.store = store
         self.chunker = Chunker(
@@ -289,6 +316,8 @@ class Ingestor:
         for item, result in stream:
             if isinstance(result, _Prepared):
                 writer.add(item, result)
+            elif isinstance(result, _Large):
+                writer.add_large(item, result)
             else:
                 writer.fail(item, result)
         writer.flush()
@@ -301,17 +330,24 @@ class Ingestor:
         return report
 
     # -- the stream ----------------------------------------------------------------------------------------
-    def _loaded(self, todo: Sequence[_Todo]) -> Iterator[tuple[_Todo, _Prepared | str]]:
+    def _loaded(self, todo: Sequence[_Todo]) -> Iterator[tuple[_Todo, _Result]]:
         """Load and chunk files in a thread that runs ahead of the caller (embedding releases the GIL)."""
-        out: queue.Queue[tuple[_Todo, _Prepared | str] | BaseException | None] = queue.Queue(maxsize=32)
+        out: queue.Queue[tuple[_Todo, _Result] | BaseException | None] = queue.Queue(maxsize=32)
         stop = threading.Event()
+        # A large file waits here until the one before it is written: at most two are held in memory at once.
+        large = threading.Semaphore(1)
 
         def produce() -> None:
             try:
                 for item in todo:
                     if stop.is_set():
                         return
-                    out.put((item, _prepare_or_reason(self, item)))
+                    result = _prepare_or_reason(self, item)
+                    if isinstance(result, _Large):
+                        while not large.acquire(timeout=0.1):
+                            if stop.is_set():
+                                return
+                    out.put((item, result))
                 out.put(None)
             except BaseException as exc:  # a store or settings error: fatal, re-raised in the caller
                 out.put(exc)
@@ -323,6 +359,8 @@ class Ingestor:
                 if isinstance(got, BaseException):
                     raise got
                 yield got
+                if isinstance(got[1], _Large):  # written by now: the next large file may be loaded
+                    large.release()
         finally:
             stop.set()
             while thread.is_alive():  # let a blocked producer finish its put
@@ -331,12 +369,12 @@ class Ingestor:
                 except queue.Empty:
                     pass
 
-    def _embedded(self, loaded: Iterable[tuple[_Todo, _Prepared | str]]) -> Iterator[tuple[_Todo, _Prepared | str]]:
+    def _embedded(self, loaded: Iterable[tuple[_Todo, _Result]]) -> Iterator[tuple[_Todo, _Result]]:
         """Embed the chunks of several small files in one call (per-call overhead dominates small batches)."""
         group: list[tuple[_Todo, _Prepared]] = []
         size = 0
         for item, result in loaded:
-            if isinstance(result, str):
+            if not isinstance(result, _Prepared):  # a failure, or a large file the writer embeds as it goes
                 yield item, result
                 continue
             group.append((item, result))
@@ -346,7 +384,7 @@ class Ingestor:
                 group, size = [], 0
         yield from self._embed_group(group)
 
-    def _embed_group(self, group: list[tuple[_Todo, _Prepared]]) -> Iterator[tuple[_Todo, _Prepared | str]]:
+    def _embed_group(self, group: list[tuple[_Todo, _Prepared]]) -> Iterator[tuple[_Todo, _Result]]:
         if not group:
             return
         texts = [c.embedding_text() for _item, p in group for c in p.chunks]
@@ -357,7 +395,7 @@ class Ingestor:
             yield item, replace(p, vectors=vectors[at : at + n])
             at += n
 
-    def _parallel(self, todo: Sequence[_Todo], workers: int) -> Iterator[tuple[_Todo, _Prepared | str]]:
+    def _parallel(self, todo: Sequence[_Todo], workers: int) -> Iterator[tuple[_Todo, _Result]]:
         """Load, chunk and embed in worker processes (each with its share of the cores); write here."""
         import multiprocessing as mp
 
@@ -371,7 +409,8 @@ class Ingestor:
             size += max(_size(item.path), 1024)
         threads = max(1, _cpu_count() // workers)
         ctx = mp.get_context("spawn")  # a fresh interpreter: no inherited Chroma client or BLAS thread pools
-        with ctx.Pool(workers, initializer=_worker_init, initargs=(self.settings, threads)) as pool:
+        with ctx.Pool(workers, initializer=_worker_init,
+                      initargs=(self.settings, threads, self.stream_chars, self.stream_group)) as pool:
             for results in pool.imap(_worker_run, groups):
                 yield from results
 
@@ -393,17 +432,20 @@ class Ingestor:
             raise IngestError(f"cannot read the file: {exc.strerror or exc}") from exc
         return data, hashlib.sha256(data).hexdigest()
 
-    def _prepare(self, path: Path) -> _Prepared:
+    def _prepare(self, path: Path) -> _Prepared | _Large:
         data, content_hash = self._read(path)
         key = self.ingest_key(content_hash)
         doc = load_document(data, source=source_id(path), file_name=path.name)
+        del data
+        pages = max((p.number or 0) for p in doc.pages) if doc.pages else 0
+        if sum(len(p.text) for p in doc.pages) > self.stream_chars:
+            return _Large(doc, content_hash, key, pages)
         notes: list[str] = []
         chunks = self.chunker.chunk(doc, warnings=notes)
         if notes:  # e.g. a section heading cut to its cap: the report says so, like the loader's warnings
             doc = replace(doc, warnings=(*doc.warnings, *notes))
         if not chunks:
             raise IngestError("no text to index in the file")
-        pages = max((p.number or 0) for p in doc.pages) if doc.pages else 0
         versioned = _versioned(chunks, key)
         return _Prepared(doc, versioned, content_hash, key, pages, [chunk_keywords(c) for c in versioned])
 
@@ -553,7 +595,7 @@ class Ingestor:
         return [r.source for r in self.store.list_documents()]
 
 
-def _prepare_or_reason(ingestor: Ingestor, item: _Todo) -> _Prepared | str:
+def _prepare_or_reason(ingestor: Ingestor, item: _Todo) -> _Result:
     """A prepared file, or the reason it cannot be ingested (store and settings errors propagate)."""
     try:
         return ingestor._prepare(item.path)
@@ -600,23 +642,12 @@ class _Writer:
     def flush(self) -> None:
         if not self._items:
             return
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         batch = []
         keywords = []
         for item, p in self._items:
             keywords.append(p.keywords)
-            record = DocumentRecord(
-                source=p.doc.source,
-                content_hash=p.content_hash,
-                ingest_key=p.ingest_key,
-                meta=p.doc.meta,
-                pages=p.pages,
-                chunks=len(p.chunks),
-                added_at=item.existing.added_at if item.existing else now,
-                updated_at=now,
-                file_name=item.path.name,
-            )
-            batch.append((record, p.chunks, p.vectors or []))
+            batch.append((_record(item, p.doc, p.content_hash, p.ingest_key, p.pages, len(p.chunks)), p.chunks,
+                          p.vectors or []))
         for item, p in self._items:
             self.ingestor._keep_copy(item.path, p.content_hash)  # before the switch (see _keep_copy)
         written, deleted = self.ingestor.store.write_documents(batch, keywords)
@@ -631,10 +662,64 @@ class _Writer:
         self._items, self._chunks = [], 0
         self._advance(n)
 
+    def add_large(self, item: _Todo, large: _Large) -> None:
+        """Write a large document as it is chunked and embedded, a group at a time, then switch to it at once.
+
+        The chunks are invisible until the switch (as in ChunkStore.write_documents); a crash on the way leaves the
+        document's markers, and the next run's ``recover`` removes what was written.
+        """
+        self.flush()  # the smaller documents collected so far go first, in their own write
+        ingestor, store = self.ingestor, self.ingestor.store
+        record = _record(item, large.doc, large.content_hash, large.ingest_key, large.pages, 0)
+        notes: list[str] = []
+        count = 0
+        store.begin_write([record.source])
+        try:
+            chunks = ingestor.chunker.iter_chunks(large.doc, warnings=notes)
+            while group := list(itertools.islice(chunks, ingestor.stream_group)):
+                group = _versioned(group, large.ingest_key)
+                vectors = ingestor.embedder.embed_documents([c.embedding_text() for c in group])
+                store.put_chunks(record, group, vectors, [chunk_keywords(c) for c in group])
+                count += len(group)
+        except SectorChatError:
+            raise  # the store or the model is unusable: nothing else can be ingested either
+        except Exception as exc:  # a chunker bug must not stop the other files
+            logger.exception("Unexpected error while chunking %s", item.display)
+            store.abandon_write([record.source])
+            self.fail(item, f"unexpected error: {describe_error(exc)}")
+            return
+        if not count:
+            store.abandon_write([record.source])
+            self.fail(item, "no text to index in the file")
+            return
+        ingestor._keep_copy(item.path, large.content_hash)  # before the switch (see _keep_copy)
+        record = replace(record, chunks=count)
+        deleted = store.finish_write([record])
+        self.wrote = True
+        self.written[record.source] = record
+        self.report.chunks_written += count
+        self.report.chunks_deleted += deleted
+        self.report.warnings.extend((item.display, printable(cap_warning(w)))
+                                    for w in (*large.doc.warnings, *notes))
+        (self.report.updated if item.existing else self.report.added).append(item.display)
+        logger.info("%s %s: %d chunks", "Updated" if item.existing else "Added", item.display, count)
+        self._advance(1)
+
     def _advance(self, n: int) -> None:
         self.done += n
         if self.progress:
             self.progress(self.done, self.total)
+
+
+def _record(item: _Todo, doc: LoadedDocument, content_hash: str, ingest_key: str, pages: int, chunks: int
+            ) -> DocumentRecord:
+    """The registry record of a document version about to be written."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    return DocumentRecord(
+        source=doc.source, content_hash=content_hash, ingest_key=ingest_key, meta=doc.meta, pages=pages,
+        chunks=chunks, added_at=item.existing.added_at if item.existing else now, updated_at=now,
+        file_name=item.path.name,
+    )
 
 
 def _is_copy_name(name: str) -> bool:
@@ -653,8 +738,9 @@ def _cpu_count() -> int:
 _WORKER: Ingestor | None = None
 
 
-def _worker_init(settings: Settings, threads: int) -> None:
-    """In a worker process: an Ingestor without a store, its model limited to ``threads`` cores."""
+def _worker_init(settings: Settings, threads: int, stream_chars: int, stream_group: int) -> None:
+    """In a worker process: an Ingestor without a store, its model limited to ``threads`` cores. A large document
+    comes back loaded but not chunked (``_Large``): the writer streams it in the main process."""
     global _WORKER
     os.environ["SECTORCHAT_EMBED_THREADS"] = str(threads)
     try:
@@ -665,9 +751,9 @@ def _worker_init(settings: Settings, threads: int) -> None:
         pass
     embedder = make_embedder(settings)
     store = ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension)  # never opened here
-    _WORKER = Ingestor(settings, embedder, store)
+    _WORKER = Ingestor(settings, embedder, store, stream_chars=stream_chars, stream_group=stream_group)
 
 
-def _worker_run(group: list[_Todo]) -> list[tuple[_Todo, _Prepared | str]]:
+def _worker_run(group: list[_Todo]) -> list[tuple[_Todo, _Result]]:
     assert _WORKER is not None
     return list(_WORKER._embedded((item, _prepare_or_reason(_WORKER, item)) for item in group))

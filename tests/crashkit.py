@@ -246,8 +246,10 @@ def settled(reader: Assistant) -> Assistant:
     return reader
 
 
-def ingestor_for(settings: Settings, embedder: Embedder) -> Ingestor:
-    return Ingestor(settings, embedder, ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension))
+def ingestor_for(settings: Settings, embedder: Embedder, **options: int) -> Ingestor:
+    """An Ingestor over the index of ``settings``; ``options`` as Ingestor takes them (stream_chars, stream_group)."""
+    return Ingestor(settings, embedder, ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension),
+                    **options)
 
 
 def age(folder: Path) -> None:
