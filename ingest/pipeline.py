@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingest.chunking import Chunker
@@ -60,13 +60,18 @@ class _Prepared:
 
 @dataclass(frozen=True)
 class _Large:
-    """A file with too much text to hold chunked and embedded at once: the writer chunks, embeds and writes it a
-    group of chunks at a time (see ``Ingestor.stream_chars``)."""
+    """A file with too many chunks to hold embedded at once: the writer embeds and writes it a group of chunks at a
+    time (see ``Ingestor.stream_chunks``). ``head`` holds the chunks made so far and ``rest`` the chunker still
+    running on the document, with ``notes`` its warnings; from a worker process (where a generator cannot be sent)
+    both are empty and the writer chunks the document again."""
 
     doc: LoadedDocument
     content_hash: str
     ingest_key: str
     pages: int
+    head: tuple[Chunk, ...] = ()
+    rest: Iterator[Chunk] | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 _Result = _Prepared | _Large | str  # what loading a file gives: ready to write, to stream, or why not
@@ -95,10 +100,11 @@ class Shard:
 
 # Chunks embedded in one call (across small files); Settings.write_batch chunks are written at a time.
 EMBED_GROUP = 256
-# A document with more text than this (characters) is streamed: chunked, embedded and written EMBED_GROUP chunks at
-# a time, so memory does not grow with it (held whole, a 5 MB line's chunks, keyword lists and 512-float vectors
-# took ~1 GB; 50 MB, the file size limit, 4 GB). ~500k characters are 500 to 2,500 chunks.
-STREAM_CHARS = 500_000
+# A document of more chunks than this is streamed: embedded and written EMBED_GROUP chunks at a time, so memory does
+# not grow with it (held whole, each chunk costs ~50 KB until the document's write: 2 MB of Chinese text, 11.6k
+# chunks, peaked at 1.25 GB). Real 10-K filings make 800-1,400 chunks and stay whole: with --workers they are
+# embedded in the worker processes, while a streamed document is embedded by the writer alone.
+STREAM_CHUNKS = 4096
 # From this many bytes to ingest, worker processes pay for their start (~3 s: a fresh interpreter and model).
 AUTO_PARALLEL_BYTES = 256 * 1024
 # A copy in INDEX/docs that no document refers to is removed once it is this old: a younger one may belong to a
@@ -231,17 +237,17 @@ class Ingestor:
         settings: chunk sizes, file size limit.
         embedder: the embedding model (also counts tokens for the chunker).
         store: where chunks and document records go.
-        stream_chars: a document with more text than this is streamed (chunked, embedded and written
-            ``stream_group`` chunks at a time) instead of held whole.
+        stream_chunks: a document of more chunks than this is streamed (embedded and written ``stream_group``
+            chunks at a time) instead of held whole.
         stream_group: chunks per group of a streamed document.
     """
 
     def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore, *,
-                 stream_chars: int = STREAM_CHARS, stream_group: int = EMBED_GROUP) -> None:
-        if stream_chars < 1 or stream_group < 1:
-            raise ValueError("stream_chars and stream_group must be at least 1.")
+                 stream_chunks: int = STREAM_CHUNKS, stream_group: int = EMBED_GROUP) -> None:
+        if stream_chunks < 1 or stream_group < 1:
+            raise ValueError("stream_chunks and stream_group must be at least 1.")
         self.settings = settings
-        self.stream_chars = stream_chars
+        self.stream_chunks = stream_chunks
         self.stream_group = stream_group
         self.embedder = embedder
         self.store = store
@@ -410,7 +416,7 @@ class Ingestor:
         threads = max(1, _cpu_count() // workers)
         ctx = mp.get_context("spawn")  # a fresh interpreter: no inherited Chroma client or BLAS thread pools
         with ctx.Pool(workers, initializer=_worker_init,
-                      initargs=(self.settings, threads, self.stream_chars, self.stream_group)) as pool:
+                      initargs=(self.settings, threads, self.stream_chunks, self.stream_group)) as pool:
             for results in pool.imap(_worker_run, groups):
                 yield from results
 
@@ -438,10 +444,11 @@ class Ingestor:
         doc = load_document(data, source=source_id(path), file_name=path.name)
         del data
         pages = max((p.number or 0) for p in doc.pages) if doc.pages else 0
-        if sum(len(p.text) for p in doc.pages) > self.stream_chars:
-            return _Large(doc, content_hash, key, pages)
         notes: list[str] = []
-        chunks = self.chunker.chunk(doc, warnings=notes)
+        stream = self.chunker.iter_chunks(doc, warnings=notes)
+        chunks = list(itertools.islice(stream, self.stream_chunks + 1))
+        if len(chunks) > self.stream_chunks:
+            return _Large(doc, content_hash, key, pages, tuple(chunks), stream, notes)
         if notes:  # e.g. a section heading cut to its cap: the report says so, like the loader's warnings
             doc = replace(doc, warnings=(*doc.warnings, *notes))
         if not chunks:
@@ -671,11 +678,12 @@ class _Writer:
         self.flush()  # the smaller documents collected so far go first, in their own write
         ingestor, store = self.ingestor, self.ingestor.store
         record = _record(item, large.doc, large.content_hash, large.ingest_key, large.pages, 0)
-        notes: list[str] = []
+        notes = large.notes
         count = 0
         store.begin_write([record.source])
         try:
-            chunks = ingestor.chunker.iter_chunks(large.doc, warnings=notes)
+            chunks = (itertools.chain(large.head, large.rest) if large.rest is not None
+                      else ingestor.chunker.iter_chunks(large.doc, warnings=notes))
             while group := list(itertools.islice(chunks, ingestor.stream_group)):
                 group = _versioned(group, large.ingest_key)
                 vectors = ingestor.embedder.embed_documents([c.embedding_text() for c in group])
@@ -738,7 +746,7 @@ def _cpu_count() -> int:
 _WORKER: Ingestor | None = None
 
 
-def _worker_init(settings: Settings, threads: int, stream_chars: int, stream_group: int) -> None:
+def _worker_init(settings: Settings, threads: int, stream_chunks: int, stream_group: int) -> None:
     """In a worker process: an Ingestor without a store, its model limited to ``threads`` cores. A large document
     comes back loaded but not chunked (``_Large``): the writer streams it in the main process."""
     global _WORKER
@@ -751,9 +759,10 @@ def _worker_init(settings: Settings, threads: int, stream_chars: int, stream_gro
         pass
     embedder = make_embedder(settings)
     store = ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension)  # never opened here
-    _WORKER = Ingestor(settings, embedder, store, stream_chars=stream_chars, stream_group=stream_group)
+    _WORKER = Ingestor(settings, embedder, store, stream_chunks=stream_chunks, stream_group=stream_group)
 
 
 def _worker_run(group: list[_Todo]) -> list[tuple[_Todo, _Result]]:
     assert _WORKER is not None
-    return list(_WORKER._embedded((item, _prepare_or_reason(_WORKER, item)) for item in group))
+    return [(item, replace(r, head=(), rest=None, notes=[]) if isinstance(r, _Large) else r)  # chunked again there
+            for item, r in _WORKER._embedded((item, _prepare_or_reason(_WORKER, item)) for item in group)]

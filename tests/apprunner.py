@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,23 @@ class AppProcess:
             return
         self.proc.kill() if kill else self.proc.terminate()
         self.proc.wait(timeout=30)
+
+
+@contextmanager
+def running_app(base: Path, *, env: dict[str, str] | None = None) -> Iterator[AppProcess]:
+    """An app on a new index in ``base`` (log in ``base/app.log``), stopped on exit."""
+    app = AppProcess(base / "index", base / "app.log", env=env).start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+def app_client(app: AppProcess, auth: tuple[str, str] | None = None) -> Any:
+    """A gradio_client.Client of the running app (logged in with ``auth``)."""
+    from gradio_client import Client
+
+    return Client(app.url, auth=auth, verbose=False)
 
 
 def login_cookies(url: str, user: str, password: str) -> Any:

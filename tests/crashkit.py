@@ -247,7 +247,7 @@ def settled(reader: Assistant) -> Assistant:
 
 
 def ingestor_for(settings: Settings, embedder: Embedder, **options: int) -> Ingestor:
-    """An Ingestor over the index of ``settings``; ``options`` as Ingestor takes them (stream_chars, stream_group)."""
+    """An Ingestor over the index of ``settings``; ``options`` as Ingestor takes them (stream_chunks, stream_group)."""
     return Ingestor(settings, embedder, ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension),
                     **options)
 

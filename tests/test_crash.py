@@ -43,8 +43,8 @@ def model(embedder: Embedder) -> Embedder:
 
 
 # Held whole (the default for documents of ordinary size), or streamed: written two chunks at a time as they are
-# embedded, as the ingest does with a document of more than Ingestor.stream_chars characters.
-WRITE_MODES = {"held whole": {}, "streamed": {"stream_chars": 100, "stream_group": 2}}
+# embedded, as the ingest does with a document of more than Ingestor.stream_chunks chunks.
+WRITE_MODES = {"held whole": {}, "streamed": {"stream_chunks": 1, "stream_group": 2}}
 
 
 @pytest.mark.parametrize("mode", list(WRITE_MODES))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apprunner import CHROMIUM_ARGS, AppProcess, browser_login, chromium, login_cookies
+from apprunner import CHROMIUM_ARGS, AppProcess, app_client, browser_login, chromium, login_cookies, running_app
 from conftest import write_pdf
 
 USER, PASSWORD = "ana", "s3cret"
@@ -47,19 +47,13 @@ HOSTILE = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    base = tmp_path_factory.mktemp("docserve")
-    app = AppProcess(base / "index", base / "app.log", env={"SECTORCHAT_AUTH": f"{USER}:{PASSWORD}"}).start()
-    try:
+    with running_app(tmp_path_factory.mktemp("docserve"), env={"SECTORCHAT_AUTH": f"{USER}:{PASSWORD}"}) as app:
         yield app
-    finally:
-        app.stop()
 
 
 @pytest.fixture(scope="module")
 def client(server: AppProcess) -> Any:
-    from gradio_client import Client
-
-    return Client(server.url, auth=(USER, PASSWORD), verbose=False)
+    return app_client(server, (USER, PASSWORD))
 
 
 @pytest.fixture(scope="module")

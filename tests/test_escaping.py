@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apprunner import AppProcess
+from apprunner import AppProcess, app_client, running_app
 
 from rag.types import Answer, CheckedFigure, Citation, DocumentMeta, DocumentRecord
 
@@ -196,19 +196,13 @@ TREES = ["Acorn", "Birch", "Cedar", "Dogwood", "Elm", "Fir", "Ginkgo", "Hazel", 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    base = tmp_path_factory.mktemp("escaping")
-    app = AppProcess(base / "index", base / "app.log").start()
-    try:
+    with running_app(tmp_path_factory.mktemp("escaping")) as app:
         yield app
-    finally:
-        app.stop()
 
 
 @pytest.fixture(scope="module")
 def client(server: AppProcess) -> Any:
-    from gradio_client import Client
-
-    return Client(server.url, verbose=False)
+    return app_client(server)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Large documents are streamed: chunked, embedded and written a group at a time, with the same result as whole.
 
-A document with more text than ``Ingestor.stream_chars`` is never held chunked and embedded at once (a 50 MB line
+A document of more chunks than ``Ingestor.stream_chunks`` is never held chunked and embedded at once (a 50 MB line
 is 250k chunks: ~4 GB of vectors as Python lists). These tests check what that promises, on the real model and a
 real Chroma: the same chunks, records and answers as the whole-document path; no embedding call and no Chroma write
 larger than a group; a failure half-way leaves the previous version and no trace of the new one. Memory against
@@ -62,7 +62,7 @@ def test_a_streamed_document_is_stored_exactly_as_a_whole_one(tmp_path: Path, em
     file.write_text(_report_text("4,470.5"), encoding="utf-8")
     whole = _ingestor(Settings(index=tmp_path / "whole"), embedder)
     counting = CountingEmbedder(embedder)
-    streamed = _ingestor(Settings(index=tmp_path / "streamed"), counting, stream_chars=1000, stream_group=3)
+    streamed = _ingestor(Settings(index=tmp_path / "streamed"), counting, stream_chunks=2, stream_group=3)
 
     a, b = whole.run([file]), streamed.run([file])
     assert a.added == b.added == [str(file)]
@@ -90,7 +90,7 @@ def test_worker_processes_hand_a_large_document_to_the_writer_to_stream(tmp_path
     files = sorted(docs.iterdir())
     whole = _ingestor(Settings(index=tmp_path / "whole"), embedder)
     counting = CountingEmbedder(embedder)
-    parallel = _ingestor(Settings(index=tmp_path / "parallel"), counting, stream_chars=1000, stream_group=4)
+    parallel = _ingestor(Settings(index=tmp_path / "parallel"), counting, stream_chunks=2, stream_group=4)
 
     a, b = whole.run(files), parallel.run(files, workers=2)
     assert sorted(a.added) == sorted(b.added) == [str(f) for f in files] and not b.failed
@@ -104,7 +104,7 @@ def test_a_streamed_document_is_written_in_calls_of_a_bounded_size(tmp_path: Pat
     file = tmp_path / "long.txt"
     # One line of about 1,200 chunks without a sentence end: the probe's shape, cut by the chunker's windows.
     file.write_text("恒瑞医药创新药授权交易首付款里程碑" * 20_000, encoding="utf-8")
-    ingestor = _ingestor(Settings(index=tmp_path / "index"), embedder, stream_chars=10_000)
+    ingestor = _ingestor(Settings(index=tmp_path / "index"), embedder, stream_chunks=100)
     rows: list[int] = []
     upsert = ingestor.store.chunks.upsert
 
@@ -131,7 +131,7 @@ class _Wrapped:
         return self._methods.get(name) or getattr(self._col, name)
 
 
-@pytest.mark.parametrize("fail_after", [0, 5])
+@pytest.mark.parametrize("fail_after", [0, 3, 5])  # 0: while deciding to stream; 3, 5: while streaming
 def test_a_streamed_document_that_fails_half_way_keeps_its_previous_version(
     tmp_path: Path, embedder: Embedder, fail_after: int
 ) -> None:
@@ -145,7 +145,7 @@ def test_a_streamed_document_that_fails_half_way_keeps_its_previous_version(
     before = _stored(ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension))
 
     file.write_text(_report_text("5,120.0"), encoding="utf-8")
-    ingestor = _ingestor(settings, embedder, stream_chars=1000, stream_group=2)
+    ingestor = _ingestor(settings, embedder, stream_chunks=2, stream_group=2)
     real = ingestor.chunker.iter_chunks
 
     def breaks(doc: LoadedDocument, **kwargs: Any) -> Iterator[Chunk]:
@@ -168,7 +168,7 @@ def test_a_streamed_document_that_fails_half_way_keeps_its_previous_version(
 
 def test_stream_options_are_checked(tmp_path: Path, embedder: Embedder) -> None:
     settings = Settings(index=tmp_path / "index")
-    with pytest.raises(ValueError, match="stream_chars and stream_group must be at least 1"):
-        _ingestor(settings, embedder, stream_chars=0)
-    with pytest.raises(ValueError, match="stream_chars and stream_group must be at least 1"):
+    with pytest.raises(ValueError, match="stream_chunks and stream_group must be at least 1"):
+        _ingestor(settings, embedder, stream_chunks=0)
+    with pytest.raises(ValueError, match="stream_chunks and stream_group must be at least 1"):
         _ingestor(settings, embedder, stream_group=0)

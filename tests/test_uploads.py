@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apprunner import AppProcess
+from apprunner import AppProcess, app_client, running_app
 from conftest import write_pdf
 
 CORPUS_DOCS = 2  # the bundled corpus the app indexes on first start
@@ -113,19 +113,13 @@ def test_sweep_removes_what_no_document_holds(tmp_path: Path) -> None:
 # -- the real app ----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    base = tmp_path_factory.mktemp("uploads-app")
-    app = AppProcess(base / "index", base / "app.log").start()
-    try:
+    with running_app(tmp_path_factory.mktemp("uploads-app")) as app:
         yield app
-    finally:
-        app.stop()
 
 
 @pytest.fixture(scope="module")
 def client(server: AppProcess) -> Any:
-    from gradio_client import Client
-
-    return Client(server.url, verbose=False)
+    return app_client(server)
 
 
 def _documents(client: Any) -> list[list[Any]]:
