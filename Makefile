@@ -21,7 +21,7 @@ test: setup browser lint typecheck
 
 # The browser test drives Debian's chromium (Playwright's own browser download does not work offline).
 # As root (CI) it is installed here; otherwise the test is skipped with a message saying how to install it.
-BROWSER_PKGS := chromium fonts-noto-cjk fonts-noto-color-emoji
+BROWSER_PKGS := chromium fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core
 browser:
 	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

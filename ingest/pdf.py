@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from typing import Any
 
 from ingest.encoding import describe_error
@@ -20,13 +21,19 @@ _CJK_CHAR = re.compile(rf"[{_CJK}，、：“”（）《》]")
 _CJK_LINE_END = re.compile(r"[。！？；：]$")
 
 
-def clean_page_text(text: str) -> str:
-    """Repair what PDF line wrapping breaks: a number cut from its unit, and Chinese lines cut mid-sentence.
+# Latin ligatures as single characters (U+FB00-FB06: ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ), which some fonts' text layers give: spelled out
+# (their NFKC forms), so "ﬁscal year" is found as "fiscal year". A real 10-K held 1,859 of them.
+_LIGATURES = {code: unicodedata.normalize("NFKC", chr(code)) for code in range(0xFB00, 0xFB07)}
 
-    "519\\n亿美元" becomes "519亿美元"; a long Chinese line that does not end a sentence is joined to the next
-    line without a space. Short lines (headings) are left alone.
+
+def clean_page_text(text: str) -> str:
+    """Repair what PDF text extraction and line wrapping break: ligature characters, a number cut from its unit,
+    and Chinese lines cut mid-sentence.
+
+    "ﬁscal" becomes "fiscal"; "519\\n亿美元" becomes "519亿美元"; a long Chinese line that does not end a sentence
+    is joined to the next line without a space. Short lines (headings) are left alone.
     """
-    text = text.replace("\r", "\n").replace("\u00a0", " ")
+    text = text.translate(_LIGATURES).replace("\r", "\n").replace("\u00a0", " ")
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     text = _UNIT_AFTER_WRAP.sub(r"\1", text)
     lines = text.split("\n")

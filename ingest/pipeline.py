@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 IGNORE_FILE = ".sectorchatignore"
 # Bump when loading or chunking changes what a file turns into, so that unchanged files are re-ingested.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 
 Progress = Callable[[int, int], None]  # (files finished so far, files to ingest in all)
 

@@ -357,6 +357,44 @@ def test_pdf_placeholder_title_is_ignored(tmp_path: Path) -> None:
 
 
 # -- PDF text repair -----------------------------------------------------------------------------------------
+def test_ligature_characters_are_spelled_out() -> None:
+    assert clean_page_text("\ufb00 \ufb01 \ufb02 \ufb03 \ufb04 \ufb05 \ufb06") == "ff fi fl ffi ffl st st"
+    assert clean_page_text("For the \ufb01scal year, e\ufb00ective o\ufb03ce") == "For the fiscal year, effective office"
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def test_a_pdf_text_layer_with_ligatures_reads_as_plain_letters(tmp_path: Path) -> None:
+    """A font with ligature glyphs gives pypdf U+FB01 and co.; the loaded page spells them out."""
+    if not DEJAVU.exists():
+        pytest.skip(f"{DEJAVU} is missing (make test installs fonts-dejavu-core as root)")
+    from pypdf import PdfReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(TTFont("DejaVuSans", str(DEJAVU)))
+    path = tmp_path / "cover.pdf"
+    c = canvas.Canvas(str(path), invariant=1)
+    c.setFont("DejaVuSans", 11)
+    c.drawString(60, 800, "For the \ufb01scal year ended May 31, 2023, o\ufb00ering \ufb02ows")
+    c.showPage()
+    c.save()
+    assert "\ufb01scal" in PdfReader(str(path)).pages[0].extract_text()  # what the text layer holds
+    assert load(path).pages[0].text == "For the fiscal year ended May 31, 2023, offering flows"
+
+
+ORACLE_10K = ROOT.parent / "shared" / "filings" / "ORACLE_2023_10K.pdf"
+
+
+@pytest.mark.skipif(not ORACLE_10K.exists(), reason=f"{ORACLE_10K} not found (a clone without ../shared)")
+def test_a_real_10k_with_ligatures_reads_its_cover_page() -> None:
+    doc = load(ORACLE_10K)
+    assert "For the fiscal year ended May 31, 2023" in doc.pages[0].text
+    assert not [c for p in doc.pages for c in p.text if "\ufb00" <= c <= "\ufb06"]
+
+
 def test_number_rejoined_with_its_unit() -> None:
     assert clean_page_text("总额达519\n亿美元") == "总额达519亿美元"
 
