@@ -659,12 +659,10 @@ class _Writer:
             self.ingestor._keep_copy(item.path, p.content_hash)  # before the switch (see _keep_copy)
         written, deleted = self.ingestor.store.write_documents(batch, keywords)
         self.wrote = True
-        self.written.update((record.source, record) for record, _c, _v in batch)
         self.report.chunks_written += written
         self.report.chunks_deleted += deleted
-        for item, p in self._items:
-            (self.report.updated if item.existing else self.report.added).append(item.display)
-            logger.info("%s %s: %d chunks", "Updated" if item.existing else "Added", item.display, len(p.chunks))
+        for (item, _p), (record, _c, _v) in zip(self._items, batch, strict=True):
+            self._wrote(item, record)
         n = len(self._items)
         self._items, self._chunks = [], 0
         self._advance(n)
@@ -704,14 +702,18 @@ class _Writer:
         record = replace(record, chunks=count)
         deleted = store.finish_write([record])
         self.wrote = True
-        self.written[record.source] = record
         self.report.chunks_written += count
         self.report.chunks_deleted += deleted
         self.report.warnings.extend((item.display, printable(cap_warning(w)))
                                     for w in (*large.doc.warnings, *notes))
-        (self.report.updated if item.existing else self.report.added).append(item.display)
-        logger.info("%s %s: %d chunks", "Updated" if item.existing else "Added", item.display, count)
+        self._wrote(item, record)
         self._advance(1)
+
+    def _wrote(self, item: _Todo, record: DocumentRecord) -> None:
+        """Report one document as written (added or updated)."""
+        self.written[record.source] = record
+        (self.report.updated if item.existing else self.report.added).append(item.display)
+        logger.info("%s %s: %d chunks", "Updated" if item.existing else "Added", item.display, record.chunks)
 
     def _advance(self, n: int) -> None:
         self.done += n
