@@ -9,16 +9,23 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings, load_settings
 from rag.errors import SectorChatError
 from rag.types import Answer, Filters
 
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestProgress
+
 logger = logging.getLogger("sectorchat.app")
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-DOC_COLUMNS = ["Title", "Type", "Date", "Language", "Pages", "Chunks", "Added", "File"]
+DOC_COLUMNS = ["Title", "Company", "Form", "Period", "Type", "Date", "Language", "Pages", "Chunks", "Added", "File",
+               "Corrected"]
+# The edit form's fields, in order (the same checks as `python -m ingest --set`: ingest.corrections).
+EDIT_FIELDS = ("title", "company", "tickers", "form", "doc_type", "fiscal_year", "period_end", "period_type", "date",
+               "language")
 RESULT_COLUMNS = ["File", "Result", "Reason"]
 EXAMPLES = [
     "How much did Chinese license-out deals bring upfront in 2025?",
@@ -129,9 +136,11 @@ class App:
             logger.info("Swept %d orphaned upload file(s) and %d empty folder(s) from %s", files, dirs, self.uploads)
         return files, dirs
 
-    def upload(self, paths: list[Path], progress: Any = None) -> list[list[str]]:
+    def upload(self, paths: list[Path], progress: Any = None, *, replace: bool = False) -> list[list[str]]:
         """Check, store and ingest uploads. The same file again is the same document (stored content-addressed,
         it reads "unchanged"); the same bytes under another name are not added twice, the row says where they are.
+        With ``replace``, a new version of an uploaded document (same file name, other bytes) replaces the older
+        uploads of that name once it is ingested; without it, both are kept and the row says so.
         """
         from ui.render import plain
         from ui.uploads import store_uploads
@@ -161,9 +170,9 @@ class App:
                                                   f"{Path(first.source).name}; not added again"])
                 self._forget_upload(c.stored)
         if good:
-            def report_progress(done: int, total: int) -> None:
+            def report_progress(p: IngestProgress) -> None:
                 if progress is not None:
-                    progress(done / max(total, 1), desc=f"Ingesting {done}/{total} files")
+                    progress(p.fraction, desc=p.describe())
 
             report = self.ingestor.run(list(good), progress=report_progress)
             by_path = {str(p): n for p, n in good.items()}
@@ -173,7 +182,30 @@ class App:
             rows += [[by_path.get(p, Path(p).name), "failed", why] for p, why in report.failed]
             for p, w in report.warnings:
                 rows.append([by_path.get(p, Path(p).name), "warning", w])
+            rows += self._older_versions([Path(p) for p in report.added], by_path, replace=replace)
         return [[plain(cell) for cell in row] for row in rows]  # a name or reason never forges a line
+
+    def _older_versions(self, added: list[Path], names: dict[str, str], *, replace: bool) -> list[list[str]]:
+        """Rows about earlier uploads with the name of a newly added one: replaced (deleted), or kept."""
+        from ui.uploads import remove_upload
+
+        rows: list[list[str]] = []
+        uploads = self.uploads.resolve()
+        records = self.ingestor.store.list_documents()
+        for path in added:
+            name = names.get(str(path), path.name)
+            older = [r for r in records if r.source != str(path) and (r.file_name or Path(r.source).name) == name
+                     and Path(r.source).resolve().is_relative_to(uploads)]
+            for r in older:
+                if replace:
+                    source, _ = self.ingestor.delete(r.source)
+                    remove_upload(source, self.uploads)
+                    rows.append([name, "replaced", f"the earlier upload of this name (added {r.added_at[:16]}) "
+                                                   "was deleted"])
+                else:
+                    rows.append([name, "kept both", f"an earlier upload of this name (added {r.added_at[:16]}) is "
+                                                    "still in the index; tick 'Replace' to replace it"])
+        return rows
 
     def _forget_upload(self, stored: Path) -> None:
         """Remove a stored upload that no document uses (a duplicate of another document's bytes)."""
@@ -257,6 +289,45 @@ class App:
         except SectorChatError:
             return []
 
+    def metadata_of(self, choice: str) -> list[str]:
+        """The edit form's values for the document a label names ("" each when it names none)."""
+        from ui.labels import find_choice
+
+        try:
+            records = self.ingestor.store.list_documents()
+            source = find_choice(records, choice or "")
+        except SectorChatError:
+            return [""] * len(EDIT_FIELDS)
+        record = next((r for r in records if r.source == source), None)
+        if record is None:
+            return [""] * len(EDIT_FIELDS)
+        m = record.meta
+        values = {"tickers": ", ".join(m.tickers), "fiscal_year": str(m.fiscal_year or "")}
+        return [values.get(f, str(getattr(m, f) or "")) for f in EDIT_FIELDS]
+
+    def set_metadata(self, choice: str, values: list[str]) -> str:
+        """Save the edit form: the fields that differ from what is stored, through ``Ingestor.set_fields``.
+        Returns the message (Markdown)."""
+        from ui.labels import find_choice
+        from ui.render import md_escape
+
+        if not choice:
+            return "Choose a document to edit."
+        try:
+            source = find_choice(self.ingestor.store.list_documents(), choice)
+            if source is None:
+                return f"No document {md_escape(choice)} in the index; refresh the list."
+            now = dict(zip(EDIT_FIELDS, self.metadata_of(choice), strict=True))
+            changed = {f: (v or "").strip() for f, v in zip(EDIT_FIELDS, values, strict=True)
+                       if (v or "").strip() != now[f]}
+            if not changed:
+                return "Nothing changed."
+            record = self.ingestor.set_fields(source, changed)
+        except SectorChatError as exc:
+            return f"Not saved: {md_escape(str(exc))}"
+        return (f"Saved {md_escape(', '.join(changed))} of {md_escape(Path(record.source).name)}; kept when the "
+                "file is ingested again.")
+
 
 def build_ui(app: App) -> Any:
     """The Gradio Blocks: Chat and Documents tabs, and the `/chat` API endpoint."""
@@ -318,7 +389,10 @@ def build_ui(app: App) -> Any:
             with gr.Row():
                 files = gr.File(file_count="multiple", label="Add documents (PDF, HTML, Markdown, text, Word)",
                                 file_types=[".pdf", ".md", ".markdown", ".txt", ".html", ".htm", ".docx"])
-                upload_btn = gr.Button("Ingest", variant="primary")
+                with gr.Column(scale=0, min_width=220):
+                    replace_box = gr.Checkbox(label="Replace earlier uploads of the same name", value=False,
+                                              elem_id="replace")
+                    upload_btn = gr.Button("Ingest", variant="primary")
             results = gr.Dataframe(headers=RESULT_COLUMNS, label="Last upload", interactive=False)
             table = gr.Dataframe(headers=DOC_COLUMNS, value=app.document_rows, label="Documents", interactive=False,
                                  elem_id="documents")
@@ -327,6 +401,14 @@ def build_ui(app: App) -> Any:
                 confirm = gr.Checkbox(label="Yes, delete it and its chunks")
                 delete_btn = gr.Button("Delete", variant="stop")
             delete_msg = gr.Markdown()
+            with gr.Accordion("Correct a document's metadata", open=False):
+                edit_choice = gr.Dropdown(choices=app.file_choices(), value=None, label="Document",
+                                          allow_custom_value=True, elem_id="edit-choice")
+                with gr.Row():
+                    edit_boxes = [gr.Textbox(label=f.replace("_", " ").capitalize(), elem_id=f"edit-{f}")
+                                  for f in EDIT_FIELDS]
+                save_btn = gr.Button("Save corrections", elem_id="edit-save")
+                edit_msg = gr.Markdown(elem_id="edit-msg")
             refresh_btn = gr.Button("Refresh")
         with gr.Tab("Evals"):
             with gr.Row():
@@ -340,9 +422,11 @@ def build_ui(app: App) -> Any:
             chart = gr.LinePlot(value=_history_frame(app.history()), x="run", y="value", color="metric",
                                 label="Metrics over past runs", y_lim=[0, 1])
 
-        def do_upload(paths: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, Any, Any]:  # noqa: B008
-            rows = app.upload([Path(p) for p in paths or []], progress)
-            return rows, app.document_rows(), gr.update(choices=app.file_choices())
+        def do_upload(paths: list[str] | None, replace_older: bool = False,
+                      progress: Any = gr.Progress()) -> tuple[Any, Any, Any, Any]:  # noqa: B008
+            rows = app.upload([Path(p) for p in paths or []], progress, replace=bool(replace_older))
+            labels = app.file_choices()
+            return rows, app.document_rows(), gr.update(choices=labels), gr.update(choices=labels)
 
         def do_delete(name: str, ok: bool) -> tuple[str, Any, Any, bool]:
             msg = app.delete(name, ok)
@@ -358,12 +442,22 @@ def build_ui(app: App) -> Any:
             return _metrics_rows(report), _question_rows(report), _history_frame(app.history())
 
         eval_btn.click(do_evals, [suite_pick, limit], [metrics_table, questions_table, chart], api_name="evals")
-        upload_btn.click(do_upload, files, [results, table, choice], api_name="upload")
+        upload_btn.click(do_upload, [files, replace_box], [results, table, choice, edit_choice], api_name="upload")
         delete_btn.click(do_delete, [choice, confirm], [delete_msg, table, choice, confirm], api_name="delete")
+        def do_save(name: str, *values: str) -> tuple[str, Any]:
+            return app.set_metadata(name, list(values)), app.document_rows()
+
+        edit_choice.change(app.metadata_of, edit_choice, edit_boxes, api_visibility="private")
+        save_btn.click(do_save, [edit_choice, *edit_boxes], [edit_msg, table], api_name="set_metadata")
+
+        def both_choices() -> tuple[Any, Any]:
+            labels = app.file_choices()
+            return gr.update(choices=labels), gr.update(choices=labels)
+
         refresh_btn.click(app.document_rows, None, table, api_name="documents").then(
-            lambda: gr.update(choices=app.file_choices()), None, choice, api_visibility="private")
+            both_choices, None, [choice, edit_choice], api_visibility="private")
         # the choices were read when the page was built: each visit reads them anew (others upload and delete)
-        demo.load(lambda: gr.update(choices=app.file_choices()), None, choice, api_visibility="private")
+        demo.load(both_choices, None, [choice, edit_choice], api_visibility="private")
         gr.api(chat_api, api_name="chat")
     return demo
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.cli import run
 from rag.config import load_settings
 from rag.errors import SectorChatError
-from rag.types import DocumentRecord, IngestReport
+from rag.types import EDITABLE_FIELDS, DocumentMeta, DocumentRecord, IngestReport
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestProgress
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--delete", metavar="SOURCE", action="append", default=[],
                    help="remove a document (its path or file name, as --list shows); may repeat")
     p.add_argument("--list", action="store_true", help="list the documents in the index")
+    p.add_argument("--json", action="store_true", help="with --list: one JSON object per document and line")
+    p.add_argument("--set", nargs="+", metavar=("SOURCE", "FIELD=VALUE"), action="append", default=[],
+                   help="correct a document's metadata, e.g. --set report.pdf company=\"Pfizer Inc.\" "
+                        "fiscal_year=2018 (fields: " + ", ".join(EDITABLE_FIELDS) + "); kept when the file is "
+                        "ingested again; may repeat")
     p.add_argument("--workers", type=int, default=0, metavar="N",
                    help="processes that load, chunk and embed in parallel, the cores shared out among them "
                         "(default 0: with the USE encoder one per core when there is more than 256 KB to ingest, "
@@ -55,17 +64,43 @@ def print_report(report: IngestReport, where: str) -> None:
         print(f"  FAILED    {name}: {why}")
 
 
-def print_documents(records: list[DocumentRecord]) -> None:
+def document_json(r: DocumentRecord) -> dict[str, Any]:
+    """One document as ``--list --json`` prints it (DESIGN.md): text fields "" and fiscal_year null when unknown."""
+    m = r.meta
+    return {"source": r.source, "title": m.title, "company": m.company, "tickers": list(m.tickers), "form": m.form,
+            "doc_type": m.doc_type, "fiscal_year": m.fiscal_year, "period_end": m.period_end,
+            "period_type": m.period_type, "date": m.date, "language": m.language, "pages": r.pages,
+            "chunks": r.chunks, "added": r.added_at, "cik": m.cik, "corrected": list(m.corrected)}
+
+
+def period_label(m: DocumentMeta) -> str:
+    """"FY2022 (to 2022-09-24)", "Q2 2023", "H1 2025" or "-"."""
+    if not (m.period_type or m.fiscal_year):
+        return "-"
+    label = f"{m.period_type}{'' if m.period_type == 'FY' else ' '}{m.fiscal_year or ''}".strip()
+    return f"{label} (to {m.period_end})" if m.period_end else label
+
+
+def print_documents(records: list[DocumentRecord], *, as_json: bool = False) -> None:
+    if as_json:
+        for r in records:
+            print(json.dumps(document_json(r), ensure_ascii=False))
+        return
     if not records:
         print("The index holds no documents.")
         return
-    rows = [("DATE", "TYPE", "LANG", "PAGES", "CHUNKS", "ADDED", "TITLE", "SOURCE")]
+    rows = [("DATE", "TYPE", "FORM", "COMPANY", "PERIOD", "LANG", "PAGES", "CHUNKS", "ADDED", "TITLE", "SOURCE")]
     for r in records:
-        rows.append((r.meta.date or "-", r.meta.doc_type, r.meta.language, str(r.pages or "-"), str(r.chunks),
-                     r.added_at[:10], r.meta.title[:60], r.source))
-    widths = [max(len(row[i]) for row in rows) for i in range(7)]
+        m = r.meta
+        mark = "*" if m.corrected else ""
+        rows.append((m.date or "-", m.doc_type, m.form or "-", (m.company or "-")[:30], period_label(m), m.language,
+                     str(r.pages or "-"), str(r.chunks), r.added_at[:10], mark + m.title[:60], r.source))
+    last = len(rows[0]) - 1
+    widths = [max(len(row[i]) for row in rows) for i in range(last)]
     for row in rows:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:7])) + "  " + row[7])
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:last])) + "  " + row[last])
+    if any(r.meta.corrected for r in records):
+        print("* metadata corrected by hand (python -m ingest --set); --list --json names the fields")
     total = sum(r.chunks for r in records)
     print(f"{len(records)} document(s), {total} chunk(s).")
 
@@ -76,11 +111,18 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:  # pypdf warns on stderr about damaged files; the report already names them with a reason
         logging.getLogger("pypdf").setLevel(logging.ERROR)
-    if not (args.paths or args.list or args.delete or args.rebuild):
+    if not (args.paths or args.list or args.delete or args.rebuild or args.set):
         _parser().print_usage(sys.stderr)
-        print("python -m ingest: error: give files or folders to ingest, or --list / --delete / --rebuild",
+        print("python -m ingest: error: give files or folders to ingest, or --list / --delete / --set / --rebuild",
               file=sys.stderr)
         return 2
+    if args.json and not args.list:
+        print("python -m ingest: error: --json goes with --list", file=sys.stderr)
+        return 2
+    for item in args.set:
+        if len(item) < 2:
+            print(f"python -m ingest: error: --set {item[0]} needs FIELD=VALUE after the document", file=sys.stderr)
+            return 2
     shard = None
     if args.shard:
         from ingest.pipeline import Shard
@@ -103,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         from ingest.pipeline import Ingestor
 
         status = 0
-        # Listing and deleting need an index that exists; ingesting creates one.
+        # Listing, deleting and correcting need an index that exists; ingesting creates one.
         ingestor = Ingestor.from_settings(settings, create=bool(args.paths or args.rebuild))
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.index)
         for source in args.delete:
@@ -131,8 +173,17 @@ def main(argv: list[str] | None = None) -> int:
             print_report(report, where)
             if report.failed:
                 status = 1
+        for source, *assignments in args.set:
+            try:
+                record = ingestor.set_fields(source, assignments)
+                fields = ", ".join(f"{a.partition('=')[0].strip()}" for a in assignments)
+                print(f"Set {fields} of {record.source}: now {record.meta.title!r}"
+                      f"{' (' + record.meta.company + ')' if record.meta.company else ''}.")
+            except SectorChatError as exc:
+                print(f"error: --set {source}: {exc}", file=sys.stderr)
+                status = 1
         if args.list:
-            print_documents(ingestor.store.list_documents())
+            print_documents(ingestor.store.list_documents(), as_json=args.json)
         return status
     except SectorChatError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -140,17 +191,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class ProgressBar:
-    """A tqdm bar on stderr, drawn from the first progress report (hidden when stderr is not a terminal)."""
+    """A tqdm bar of pages on stderr, with files, chunks and the file at work; it estimates the time left.
+
+    Drawn from the first progress report; on a terminal it redraws in place, elsewhere (a log, CI) it prints a
+    line at most every 10 seconds, so a long run is never silent.
+    """
 
     def __init__(self) -> None:
         self._bar: Any = None
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, p: IngestProgress) -> None:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, unit="file", desc="Ingesting", file=sys.stderr, disable=None)
-        self._bar.update(done - self._bar.n)
+            tty = sys.stderr.isatty()
+            self._bar = tqdm(total=p.pages, unit="page", desc="Ingesting", file=sys.stderr, dynamic_ncols=tty,
+                             mininterval=0.2 if tty else 10.0, ascii=not tty)
+        self._bar.set_postfix_str(f"{p.files_done}/{p.files} files, {p.chunks:,} chunks"
+                                  + (f", {p.current}" if p.current else ""), refresh=False)
+        self._bar.update(p.pages_done - self._bar.n)
 
     def __enter__(self) -> ProgressBar:
         return self

@@ -419,5 +419,6 @@ class Chunker:
         return Chunk(
             id=chunk_id, text=text, source=doc.source, title=m.title, doc_type=m.doc_type, date=m.date,
             publisher=m.publisher, company=m.company, tickers=m.tickers, language=m.language, page=page.number,
+            form=m.form, fiscal_year=m.fiscal_year, period_end=m.period_end, period_type=m.period_type,
             char_start=start, char_end=end, section=section, ordinal=ordinal, header_prefixed=prefixed,
         )

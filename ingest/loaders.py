@@ -11,7 +11,8 @@ from typing import Any
 
 from ingest.encoding import decode_text_with_warnings, describe_error
 from ingest.markup import strip_doctypes
-from ingest.metadata import build_meta, date_from_name, parse_date, split_front_matter
+from ingest.filing import recognise
+from ingest.metadata import build_meta, parse_date, split_front_matter
 from ingest.pdf import load_pdf_pages
 from ingest.word import read_docx
 from rag.errors import IngestError
@@ -44,8 +45,12 @@ def _text_doc(text: str, source: str, file_name: str, fields: dict[str, object] 
     text = text.strip("\n")
     if not text.strip():
         raise IngestError("no text in the file")
+    fields = dict(fields or {})
+    # An EDGAR filing saved as HTML or text has its cover; a news item (front matter doc_type: news) is none.
+    filing = recognise([text[:100_000]], releases=False) if fields.get("doc_type") != "news" else None
     meta, meta_warnings = build_meta(
-        dict(fields or {}), text=text, file_name=file_name, fallback_title=title or _md_title(text), fallback_date=date
+        fields, text=text, file_name=file_name, fallback_title=title or _md_title(text), fallback_date=date,
+        filing=filing,
     )
     return LoadedDocument(source, meta, (Page(text, None),), tuple(warnings) + tuple(meta_warnings))
 
@@ -190,7 +195,7 @@ def load_pdf(data: bytes, source: str, file_name: str) -> LoadedDocument:
     if not all_text.strip():  # load_pdf_pages refuses a PDF without text; cleaning never empties one
         raise IngestError("no text left in the PDF after removing its running headers and footers")
     meta, meta_warnings = build_meta(
-        {}, text=all_text, file_name=file_name, fallback_title=pdf_title, fallback_date=date_from_name(file_name)
+        {}, text=all_text, file_name=file_name, fallback_title=pdf_title, filing=recognise([p.text for p in pages])
     )
     return LoadedDocument(source, meta, tuple(p for p in pages if p.text.strip()), tuple(warnings + meta_warnings))
 

@@ -9,11 +9,13 @@ from typing import Any
 
 import yaml
 
+from ingest.filing import FilingFacts
 from rag.types import DOC_TYPES, DocumentMeta
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
-_DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2}|19\d{2})[-_.]?(0[1-9]|1[0-2])(?:[-_.]?(0[1-9]|[12]\d|3[01]))?(?!\d)")
+_DATE_IN_NAME = re.compile(
+    r"(?<![\dA-Za-z])(20\d{2}|19\d{2})[-_.]?(0[1-9]|1[0-2])(?:[-_.]?(0[1-9]|[12]\d|3[01]))?(?![\dA-Za-z])")
 _FILING_WORDS = re.compile(
     r"annual report|interim report|results announcement|annual results|quarterly report|prospectus|10-K|10-Q|"
     r"20-F|announcement|年度报告|年报|半年度报告|季度报告|业绩公告|业绩预告|招股说明书|公告",
@@ -27,6 +29,7 @@ _WORDS = re.compile(r"\S+")
 _TICKER = re.compile(
     r"\b(?:HKEX|SEHK|SSE|SZSE|NASDAQ|NYSE|STAR)\s*[:：]\s*([0-9]{4,6}|[A-Z]{1,5})\b|\b(\d{6}\.(?:SH|SZ)|\d{4,5}\.HK)\b"
 )
+_ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")  # an SEC accession number, which EDGAR PDFs carry as their title
 FRONT_MATTER_FIELDS = ("title", "date", "source", "url", "doc_type", "company", "tickers", "language")
 
 # The longest value each metadata field keeps (characters; tickers: entries and characters per entry). Every
@@ -315,8 +318,13 @@ def build_meta(
     file_name: str,
     fallback_title: str = "",
     fallback_date: str = "",
+    filing: FilingFacts | None = None,
 ) -> tuple[DocumentMeta, list[str]]:
-    """Combine given fields with inference from the text and file name.
+    """Combine given fields with what the document says it is (``filing``) and inference from its text.
+
+    Given fields (front matter) win; then the filing's own cover; then the PDF's title (unless it is a
+    placeholder or an SEC accession number), the first line, the file name. A date comes from the fields, the
+    filing, a dated line in the text or a full date in the file name, never from a bare year.
 
     Returns:
         The metadata and warnings about fields that were given but unusable.
@@ -337,27 +345,34 @@ def build_meta(
         warnings.append(f"front matter field {key!r} is {kind}, not text; ignored it")
         del fields[key]
     head = text[:4000]
-    title = str(fields.get("title") or "").strip() or fallback_title or _first_line(text) or file_name
+    facts = filing or FilingFacts()
+    if _ACCESSION.fullmatch(fallback_title.strip()):
+        fallback_title = ""  # "0000950170-23-028914": EDGAR's file number, not a title
+    # The document's own title (a PDF's, an HTML page's) when it reads as one and names the filing's company;
+    # else the title made from the cover ("Apple Inc. — Form 10-K for the fiscal year ended …").
+    own = fallback_title if not facts.title or _names_company(fallback_title, facts.company) else ""
+    title = (str(fields.get("title") or "").strip() or own or facts.title or fallback_title or _first_line(text)
+             or file_name)
     title = _cap("title", title, MAX_TITLE, warnings)
     date = ""
     if fields.get("date") is not None:
         date = parse_date(fields["date"]) or ""
         if not date:
             warnings.append(f"front matter date {show(fields['date'])} is not a date; inferred it instead")
-    date = date or fallback_date or date_from_name(file_name) or _date_in_text(head)
+    date = date or facts.date or fallback_date or _date_in_text(head) or date_from_name(file_name)
     doc_type = str(fields.get("doc_type") or "").strip().lower()
     if doc_type and doc_type not in DOC_TYPES:
         warnings.append(f"doc_type {show(doc_type)} is not one of {', '.join(DOC_TYPES)}; inferred it instead")
         doc_type = ""
     if not doc_type:
-        doc_type = "filing" if _FILING_WORDS.search(f"{file_name} {title}") else "other"
-    tickers = _tickers(fields.get("tickers"), head, warnings)
+        doc_type = "filing" if facts.form or _FILING_WORDS.search(f"{file_name} {title}") else "other"
+    tickers = _tickers(fields.get("tickers") or (list(facts.tickers) or None), head, warnings)
     language = str(fields.get("language") or "").strip().lower() or detect_language(text)
     if language.startswith("zh") or language in ("cn", "chinese"):
         language = "zh"
     elif language.startswith("en") or language == "english":
         language = "en"
-    company = str(fields.get("company") or "").strip() or infer_company(f"{title}\n{head}")
+    company = str(fields.get("company") or "").strip() or facts.company or infer_company(f"{title}\n{head}")
     meta = DocumentMeta(
         title=title,
         doc_type=doc_type,  # type: ignore[arg-type]
@@ -367,8 +382,19 @@ def build_meta(
         company=_cap("company", company, MAX_COMPANY, warnings),
         tickers=tickers,
         language=_cap("language", language, MAX_LANGUAGE, warnings),
+        form=facts.form,
+        fiscal_year=facts.fiscal_year,
+        period_end=facts.period_end,
+        period_type=facts.period_type,
+        cik=facts.cik,
     )
     return meta, [cap_warning(w) for w in warnings]
+
+
+def _names_company(title: str, company: str) -> bool:
+    """A title a person wrote for the document: words (not a file name) that name the company."""
+    first = company.split(" ", 1)[0].strip(",") if company else ""
+    return bool(first) and first.casefold() in title.casefold() and "_" not in title and len(title.split()) >= 3
 
 
 def _cap(name: str, value: str, limit: int, warnings: list[str]) -> str:

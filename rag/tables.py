@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 
 from rag.figures import parse_figures
+from rag.tabular import parse_unit, unscaled_row
 from rag.text import cell_spans, cells, is_header_row, is_table_line, table_gaps
 from rag.types import Figure, FigureUnit
 
@@ -37,6 +38,17 @@ def column_units(header: str) -> list[tuple[FigureUnit, float] | None]:
     return out
 
 
+def _table_units(header: str) -> list[tuple[FigureUnit, float] | None]:
+    """Per column, the unit and scale a header row gives: its own cell's, or, when only the first cell (the
+    table's unit line, see rag.tabular: "(In millions, except per share amounts) | 2022 | 2021") states one, that
+    one for every column."""
+    units = column_units(header)
+    first = cells(header)[0] if header.strip() else ""
+    if units and units[0] is not None and not any(units[1:]) and parse_unit(first)[2]:
+        return [units[0]] * len(units)
+    return units
+
+
 def figures_in(text: str) -> list[Figure]:
     """All figures of a text; in table rows below a header that states units, cells take those units."""
     figures = parse_figures(text)
@@ -45,6 +57,7 @@ def figures_in(text: str) -> list[Figure]:
     by_start = {f.start: f for f in figures}
     pos = 0
     units: list[tuple[FigureUnit, float] | None] = []
+    section = ""
     in_table = False
     lines = text.split("\n")
     gaps = table_gaps(lines)
@@ -54,12 +67,17 @@ def figures_in(text: str) -> list[Figure]:
             continue  # a blank line between rows of one table
         if is_table_line(line):
             if (not in_table or not any(u for u in units)) and is_header_row(line):
-                units = column_units(line)
+                units = _table_units(line)
+                section = ""
                 # A header states labels, years and footnote marks ("2019 (1)"), not quantities.
                 for start in [k for k in by_start if pos <= k < pos + len(line)]:
                     del by_start[start]
             else:
-                _apply(line, pos, units, by_start)
+                row = cells(line)
+                if not any(row[1:]):
+                    section = row[0] if row else ""  # a heading row ("Earnings per share:")
+                elif units and not unscaled_row(row[0], section, row[1:]):
+                    _apply(line, pos, units, by_start)
             in_table = True
         else:
             in_table = False

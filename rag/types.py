@@ -23,6 +23,18 @@ class DocumentMeta:
     company: str = ""
     tickers: tuple[str, ...] = ()
     language: str = "en"  # "en" | "zh"
+    # What a filing says it is (ingest.filing): "" / None where the document does not say
+    form: str = ""  # "10-K", "10-Q", "8-K", "earnings release", "annual report", "年度报告", "业绩公告" ...
+    fiscal_year: int | None = None
+    period_end: str = ""  # ISO date the period covered ends
+    period_type: str = ""  # FY | Q1..Q4 | H1 | H2 | 9M
+    cik: str = ""
+    corrected: tuple[str, ...] = ()  # the fields a person set (python -m ingest --set), which ingest keeps
+
+
+# The fields ``python -m ingest --set`` and the Documents tab's edit form may correct, as they are written there.
+EDITABLE_FIELDS = ("title", "company", "tickers", "form", "doc_type", "fiscal_year", "period_end", "period_type",
+                   "date", "language")
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,10 @@ class Chunk:
     section: str = ""
     ordinal: int = 0
     header_prefixed: bool = False
+    form: str = ""
+    fiscal_year: int | None = None
+    period_end: str = ""
+    period_type: str = ""
 
     def embedding_text(self) -> str:
         """The text that is embedded: the document's identity and section, then the passage."""

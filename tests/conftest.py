@@ -20,6 +20,8 @@ from rag.store import ChunkStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+# Real public filings for development (../shared/filings, see its README); tests that need them skip without them.
+FILINGS = ROOT.parent / "shared" / "filings"
 
 
 @pytest.fixture(scope="session")

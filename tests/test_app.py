@@ -82,7 +82,7 @@ def test_upload_then_find_then_delete(client: Any, tmp_path: Path) -> None:
                     encoding="utf-8")
     fake_pdf = tmp_path / "not-really.pdf"
     fake_pdf.write_text("just text", encoding="utf-8")
-    results, table, _ = client.predict([handle_file(str(note)), handle_file(str(fake_pdf))], api_name="/upload")
+    results, table, _, _ = client.predict([handle_file(str(note)), handle_file(str(fake_pdf))], api_name="/upload")
     outcome = {r[0]: (r[1], r[2]) for r in _rows(results)}
     assert outcome["hengrui-2026-02-10.md"] == ("added", "")
     assert outcome["not-really.pdf"] == ("failed", "named .pdf but is not a PDF (no %PDF- header)")
@@ -266,3 +266,71 @@ def test_login_is_required_when_configured(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_documents_tab_corrects_metadata_through_the_same_checks_as_the_cli(client: Any, server: tuple[str, Path]
+                                                                                ) -> None:
+    label = "lanting-biopharma-2025-annual-results.pdf"
+    values = ["Lanting Biopharma Holdings Ltd (fictional) — Annual Results Announcement for the year ended 31 "
+              "December 2025", "Lanting Bio", "9999.HK", "annual results announcement", "filing", "2025",
+              "2025-12-31", "FY", "2026-03-20", "en"]
+    msg, table = client.predict(label, *values, api_name="/set_metadata")
+    assert msg == f"Saved company of {label}; kept when the file is ingested again."
+    row = next(r for r in _rows(table) if r[10] == label)
+    assert (row[1], row[2], row[3], row[11]) == ("Lanting Bio", "annual results announcement", "FY2025 to 2025-12-31",
+                                                "company")
+    bad = [*values[:5], "20x5", *values[6:]]
+    msg, table = client.predict(label, *bad, api_name="/set_metadata")
+    assert msg == "Not saved: fiscal\\_year must be a year such as 2018, not '20x5'"
+    assert next(r for r in _rows(table) if r[10] == label)[1] == "Lanting Bio"
+    # kept in the index folder, where `python -m ingest --set` keeps its corrections
+    import json
+
+    saved = json.loads((server[1] / "corrections.json").read_text(encoding="utf-8"))
+    assert [fields for source, fields in saved.items() if source.endswith(label)] == [{"company": "Lanting Bio"}]
+
+
+def test_the_chat_answers_while_a_large_upload_is_ingested(client: Any, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    sentence = "Ascletis reported research spending of RMB {n} million in programme {n} during the year. "
+    big = write_pdf(tmp_path / "ascletis-long-report.pdf", [[sentence.format(n=p * 40 + k) * 2 for k in range(40)]
+                                                            for p in range(80)])
+    upload = client.submit([handle_file(str(big))], api_name="/upload")
+    deadline = time.monotonic() + 60
+    while upload.status().code.name not in ("PROCESSING", "PROGRESS") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    seen = upload.status()
+    started = time.monotonic()
+    answer = client.predict("How many license-out deals did Chinese drugmakers conclude in 2024?", api_name="/chat")
+    answered_while_ingesting = not upload.done()
+    # the Documents tab's bar: pages of the whole upload, from the start
+    assert seen.progress_data and (seen.progress_data[0].desc or "").startswith("Ingesting 0/80 pages · 0/1 files")
+    assert time.monotonic() - started < 30
+    assert "94 ✅" in answer
+    assert answered_while_ingesting, "the chat waited for the upload"
+    results, *_ = upload.result()
+    assert _rows(results)[0][:2] == ["ascletis-long-report.pdf", "added"]
+
+
+def test_a_new_version_of_an_upload_replaces_the_old_one_when_the_user_says_so(client: Any, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    def upload(text: str, replace: bool) -> tuple[list[list[Any]], list[str]]:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        note = folder / "pipeline-note.md"
+        note.write_text(f"---\ntitle: Pipeline note\ndoc_type: news\n---\n{text}\n", encoding="utf-8")
+        results, table, *_ = client.predict([handle_file(str(note))], replace, api_name="/upload")
+        return _rows(results), [r[10] for r in _rows(table)]
+
+    rows, files = upload("Kelun signed a deal worth US$100 million in 2026.", False)
+    assert rows == [["pipeline-note.md", "added", ""]] and files.count("pipeline-note.md") == 1
+    again, files = upload("Kelun signed a deal worth US$100 million in 2026.", False)
+    assert again[0][1] == "unchanged" and files.count("pipeline-note.md") == 1  # the same bytes: no second copy
+    rows, files = upload("Kelun signed a deal worth US$120 million in 2026.", False)
+    assert [r[1] for r in rows] == ["added", "kept both"] and files.count("pipeline-note.md") == 2
+    rows, files = upload("Kelun signed a deal worth US$130 million in 2026.", True)
+    assert [r[1] for r in rows] == ["added", "replaced", "replaced"] and files.count("pipeline-note.md") == 1
+    answer = client.predict("How much was Kelun's deal worth in 2026?", api_name="/chat")
+    assert "US$130 million" in answer and "US$100 million" not in answer and "US$120 million" not in answer

@@ -159,7 +159,7 @@ def test_table_cells_and_delete_labels_are_one_line_of_plain_text(s: str) -> Non
     records = [_record("/a/report.md", f"{s}\nforged line\x1b[31m", "2026-02-01T10:00:00"),
                _record("/b/report.md", s, "2026-02-02T11:00:00"), _record("/b/other.md", s, "2026-02-03T12:00:00")]
     rows = documents_rows(records)
-    assert [r[0] for r in rows] == [shown, s, s] and [r[7] for r in rows] == ["report.md", "report.md", "other.md"]
+    assert [r[0] for r in rows] == [shown, s, s] and [r[10] for r in rows] == ["report.md", "report.md", "other.md"]
     labels = delete_choices(records)
     assert labels == {f"report.md — {shown[:80]}, added 2026-02-01 10:00": "/a/report.md",
                       f"report.md — {s[:80]}, added 2026-02-02 11:00": "/b/report.md", "other.md": "/b/other.md"}
@@ -217,7 +217,7 @@ def hostile_docs(client: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[
         path.write_text(f"---\ntitle: {json.dumps(s)}\ndoc_type: news\ndate: 2026-03-{i + 1:02d}\n---\n"
                         f"{tree} Bio received an upfront payment of US${31 + i} million in 2026.\n", encoding="utf-8")
         docs[path.name] = s
-    results, table, _ = client.predict([handle_file(str(src / n)) for n in docs], api_name="/upload")
+    results, table, _, _ = client.predict([handle_file(str(src / n)) for n in docs], api_name="/upload")
     assert sorted(r[1] for r in results["data"]) == ["added"] * len(docs), results
     return docs
 
@@ -233,7 +233,7 @@ def test_chat_api_shows_hostile_titles_as_text(client: Any, hostile_docs: dict[s
 
 def test_documents_table_holds_the_titles_as_plain_text(client: Any, hostile_docs: dict[str, str]) -> None:
     table = client.predict(api_name="/documents")
-    by_file = {row[7]: row[0] for row in table["data"]}
+    by_file = {row[10]: row[0] for row in table["data"]}
     assert {n: by_file[n] for n in hostile_docs} == hostile_docs
 
 
@@ -252,13 +252,14 @@ def test_delete_messages_show_the_choice_as_text(client: Any, s: str) -> None:
 def test_shared_names_get_labels_with_their_hostile_titles(client: Any, tmp_path: Path) -> None:
     from gradio_client import handle_file
 
-    for folder, s, tree in (("one", HOSTILE[0], "Larch"), ("two", HOSTILE[4], "Maple")):
+    for n, (folder, s, tree) in enumerate((("one", HOSTILE[0], "Larch"), ("two", HOSTILE[4], "Maple"))):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "shared.md").write_text(
             f"---\ntitle: {json.dumps(s)}\n---\n{tree} Bio received an upfront payment of US$7 million in 2026.\n",
             encoding="utf-8")
-        results, _, choices = client.predict([handle_file(str(tmp_path / folder / "shared.md"))], api_name="/upload")
-        assert results["data"] == [["shared.md", "added", ""]]
+        results, _, choices, _ = client.predict([handle_file(str(tmp_path / folder / "shared.md"))], api_name="/upload")
+        assert results["data"][0] == ["shared.md", "added", ""]
+        assert [r[1] for r in results["data"][1:]] == (["kept both"] if n else [])
     labels = [c[0] for c in choices["choices"] if c[0].startswith("shared.md")]
     assert [re.sub(r"added \S+ \S+$", "added …", label) for label in labels] == [
         f"shared.md — {HOSTILE[0]}, added …", f"shared.md — {HOSTILE[4]}, added …"]

@@ -250,3 +250,29 @@ def test_a_reader_answers_from_its_previous_keyword_index_while_the_new_one_buil
     assert fresh.generation == ingestor.store.generation() != first.generation
     assert [fresh.infos[p].source for p, _ in fresh.search(search_tokens("sac-TMT"), k=5)] == [
         str(second_doc.resolve())]
+
+
+def test_progress_counts_pages_and_moves_during_one_large_file(tmp_path: Path,
+                                                               make_ingestor: Callable[..., Ingestor]) -> None:
+    from ingest.pipeline import IngestProgress
+
+    sentence = "Hengrui reported revenue of RMB {n} million in quarter {n}, up {n}% on the year before. "
+    (tmp_path / "in").mkdir()
+    big = write_pdf(tmp_path / "in" / "big.pdf", [[sentence.format(n=p * 40 + k) * 2 for k in range(40)]
+                                                  for p in range(60)])
+    small = tmp_path / "in" / "note.md"
+    small.write_text("Akeso signed a deal worth US$500 million.\n", encoding="utf-8")
+    seen: list[IngestProgress] = []
+    report = make_ingestor(Settings(index=tmp_path / "idx")).run([tmp_path / "in"], progress=seen.append)
+    assert report.ok and len(report.added) == 2
+    assert {(p.pages, p.files) for p in seen} == {(61, 2)}  # 60 pages of the PDF, 1 for the note
+    assert seen[0].pages_done == 0 and seen[-1].pages_done == 61 and seen[-1].files_done == 2
+    assert seen[-1].chunks == report.chunks_written
+    done = [p.pages_done for p in seen]
+    assert done == sorted(done)  # never backwards
+    during = {p.pages_done for p in seen if p.current == str(big) and 0 < p.pages_done < 60}
+    assert len(during) >= 2, done  # the bar moves while the one large file is embedded
+    assert seen[-1].fraction == 1.0 and seen[-1].describe().startswith("Ingesting 61/61 pages · 2/2 files · ")
+    half = IngestProgress(1, 2, 15, 30, 100, "big.pdf", 10.0)
+    assert (half.fraction, half.eta) == (0.5, 10.0)
+    assert half.describe() == "Ingesting 15/30 pages · 1/2 files · 100 chunks · about 10 s left (big.pdf)"

@@ -299,7 +299,9 @@ def test_corpus_pdf_pages_table_and_wrap(lanting: LoadedDocument) -> None:
         "\nItem | 2025 (RMB million) | 2024 (RMB million) | Change (%)\nRevenue | 2,356.8 | 1,705.4 | 38.2\n"
         in pages[1]
     )
-    assert pages[2].startswith("Other expenses | (76.6) | (52.3) | 46.5\nFinance costs | (38.7) | (41.2) | (6.1)\n")
+    # the table runs on to page 2 without its header: the rows there are read under page 1's header
+    assert pages[2].startswith("Item | 2025 (RMB million) | 2024 (RMB million) | Change (%)\n"
+                               "Other expenses | (76.6) | (52.3) | 46.5\nFinance costs | (38.7) | (41.2) | (6.1)\n")
     assert "2024年中国创新药对外授权交易总额达519亿美元，其中首付款合计41亿美元。" in pages[3]
     for number, text in pages.items():
         assert "Illustrative sample — fictional company — page" not in text, number

@@ -47,9 +47,20 @@ def test_pattern_is_linear_on_long_runs(site: Site) -> None:
     )
 
 
+# Patterns read from a vocabulary file (data under version control) are compiled where they are loaded; the module
+# keeps them all in a global, which the audit reads like any other: where -> that global.
+FROM_DATA = {"ingest/filing.py": "ingest.filing.FORM_COVERS"}
+
+
 def test_every_re_call_has_a_pattern_the_audit_can_read() -> None:
     # A pattern built at run time from a variable escapes the audit: compile it at module level instead.
-    assert UNRESOLVED == []
+    assert [u for u in UNRESOLVED if u.where.split(":")[0] not in FROM_DATA] == []
+    for u in UNRESOLVED:
+        held = FROM_DATA[u.where.split(":")[0]]
+        assert any(s.where.startswith(held + "[") for s in SITES), (u, held)
+    from ingest.filing import FORM_COVERS, load_forms
+
+    assert [f.cover for f in load_forms()] == list(FORM_COVERS)
 
 
 def test_the_audit_sees_module_patterns_inline_calls_and_patterns_inside_tables() -> None:

@@ -129,7 +129,7 @@ def _documents(client: Any) -> list[list[Any]]:
 def _upload(client: Any, *paths: Path) -> tuple[list[list[str]], list[str]]:
     from gradio_client import handle_file
 
-    results, _, choices = client.predict([handle_file(str(p)) for p in paths], api_name="/upload")
+    results, _, choices, _ = client.predict([handle_file(str(p)) for p in paths], api_name="/upload")
     return results["data"], [c[0] for c in choices["choices"]]
 
 
@@ -196,7 +196,9 @@ def test_documents_sharing_a_name_are_each_deleted_by_their_label(client: Any, s
         [path] = _notes(tmp_path / str(i), {"annual-report.md": f"---\ntitle: {title}\n---\nQuasar Bio received an "
                                                                 f"upfront payment of US${amount} million in 2026.\n"})
         rows, labels = _upload(client, path)
-        assert rows == [["annual-report.md", "added", ""]]
+        assert rows[0] == ["annual-report.md", "added", ""]
+        # the second says that an earlier upload of that name stays (the Replace box was not ticked)
+        assert [r[1] for r in rows[1:]] == (["kept both"] if i else [])
         versions.append(path)
     shared = [label for label in labels if label.startswith("annual-report.md")]
     assert [label.rsplit(", added ", 1)[0] for label in shared] == [

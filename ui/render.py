@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.types import Answer, CheckedFigure, Citation, DocumentRecord
+from rag.types import Answer, CheckedFigure, Citation, DocumentMeta, DocumentRecord
 
 BADGE = {"verified": "✅", "derived": "🧮", "unverified": "⚠️"}
 _MARK = re.compile(r"\\\[(\d+)\\\]")  # a marker [n] after md_escape
@@ -131,10 +131,19 @@ def _find_loose(text: str, target: str) -> tuple[int, int] | None:
 def documents_rows(records: Sequence[DocumentRecord]) -> list[list[object]]:
     """The documents table; every cell is plain text (Gradio shows a "str" cell as text, never as Markdown)."""
     return [
-        [plain(r.meta.title), plain(r.meta.doc_type), plain(r.meta.date), plain(r.meta.language), r.pages or "",
-         r.chunks, r.added_at[:16], plain(Path(r.source).name)]
+        [plain(r.meta.title), plain(r.meta.company), plain(r.meta.form), plain(period_text(r.meta)),
+         plain(r.meta.doc_type), plain(r.meta.date), plain(r.meta.language), r.pages or "", r.chunks,
+         r.added_at[:16], plain(Path(r.source).name), plain(", ".join(r.meta.corrected))]
         for r in records
     ]
+
+
+def period_text(m: DocumentMeta) -> str:
+    """"FY2022 to 2022-09-24", "Q2 2023", "H1 2025", or ""."""
+    if not (m.period_type or m.fiscal_year):
+        return ""
+    label = f"{m.period_type}{'' if m.period_type == 'FY' else ' '}{m.fiscal_year or ''}".strip()
+    return f"{label} to {m.period_end}" if m.period_end else label
 
 
 def plain(text: object) -> str:
