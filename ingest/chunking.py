@@ -421,4 +421,5 @@ class Chunker:
             publisher=m.publisher, company=m.company, tickers=m.tickers, language=m.language, page=page.number,
             form=m.form, fiscal_year=m.fiscal_year, period_end=m.period_end, period_type=m.period_type,
             char_start=start, char_end=end, section=section, ordinal=ordinal, header_prefixed=prefixed,
+            facts=tuple(f for f in page.facts if start <= f.span[0] and f.span[1] <= end),
         )

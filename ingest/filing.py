@@ -488,3 +488,16 @@ def _titled(facts: FilingFacts, inner: str = "") -> FilingFacts:
     else:
         what = f"Form {facts.form}"
     return FilingFacts(**{**facts.__dict__, "title": f"{company} — {what}"})
+
+
+def with_cover(found: FilingFacts, cover: FilingFacts) -> FilingFacts:
+    """The facts read from the text (``found``) with what an inline-XBRL cover tags (``cover``) put first.
+
+    The tagged cover names the registrant, its symbols, CIK, form and period exactly; the date the filing was
+    signed is not tagged and comes from the text. The title is composed again from the result.
+    """
+    if not (cover.company or cover.form):
+        return found
+    merged = {k: (getattr(cover, k) or getattr(found, k)) for k in found.__dict__}
+    merged["title"] = ""
+    return _titled(FilingFacts(**merged))

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings as warnings_module
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from ingest.encoding import decode_text_with_warnings, describe_error
 from ingest.markup import strip_doctypes
-from ingest.filing import recognise
+from ingest import xbrl
+from ingest.filing import FilingFacts, recognise, with_cover
+from ingest.html_table import ReadTable, read_table
 from ingest.metadata import build_meta, parse_date, split_front_matter
 from ingest.pdf import load_pdf_pages
 from ingest.word import read_docx
 from rag.errors import IngestError
-from rag.types import LoadedDocument, Page
+from rag.types import LoadedDocument, Page, XbrlFact
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +93,78 @@ def load_html(data: bytes, source: str, file_name: str) -> LoadedDocument:
     text = strip_doctypes(text)
     if not re.search(r"<\s*(html|body|p|div|article|h[1-6]|table|span|title)\b", text[:200000], re.IGNORECASE):
         raise IngestError("not HTML: no HTML elements found")
-    soup = BeautifulSoup(text, "lxml")
+    with warnings_module.catch_warnings():  # an XHTML filing starts with <?xml …?>: read as HTML all the same
+        warnings_module.simplefilter("ignore")
+        soup = BeautifulSoup(text, "lxml")
+    title, date = _html_title_date(soup)
+    inline = xbrl.is_inline_xbrl(soup)
+    cover = xbrl.cover_facts(soup) if inline else FilingFacts()
+    fact_of: dict[int, XbrlFact] = {}
+    if inline:
+        ctxs, unit_names = xbrl.contexts(soup), xbrl.units(soup)
+        for el in xbrl.fact_elements(soup):
+            if (fact := xbrl.read_fact(el, ctxs, unit_names)) is not None:
+                fact_of[id(el)] = fact
+        # the hidden header holds the contexts, units and hidden facts: no text a reader sees
+        for tag in soup.find_all(lambda t: xbrl.local(t.name) == "header" and ":" in (t.name or "")):
+            tag.decompose()
+    for tag in soup.find_all(_DROP_TAGS):
+        # An article's own <header> holds its headline: only page-level headers and footers are chrome.
+        if tag.name in ("header", "footer") and tag.find_parent(["article", "main"]) is not None:
+            continue
+        tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    written = _written()
+    placed: list[tuple[str, dict[tuple[int, int], tuple[XbrlFact, ...]], dict[tuple[int, int], tuple[int, int]]]] = []
+    for table in root.find_all("table"):
+        if table.decomposed:
+            continue  # a table inside a table: its rows were written with the outer one
+        read = read_table(table, fact_of, _texts_before(table))
+        if isinstance(read, ReadTable):
+            placed.append((read.table.to_text(), read.facts, read.table.cell_spans()))
+            table.replace_with(written(f"\n\n{_TABLE_MARK}{len(placed) - 1}{_TABLE_MARK}\n\n")).decompose()
+            continue
+        rows = read or [_squeeze(table.get_text(" "))]  # text put straight into <table> is still text
+        table.replace_with(written("\n\n" + "\n".join(rows) + "\n\n")).decompose()
+    prose: list[XbrlFact] = []
+    for el in xbrl.fact_elements(root):
+        if (fact := fact_of.get(id(el))) is not None and not el.decomposed:
+            prose.append(fact)
+            el.replace_with(written(f"{_FACT_OPEN}{len(prose) - 1}{_FACT_MID}{_squeeze(el.get_text(' '))}{_FACT_CLOSE}"))
+    breaks = _page_breaks(root) if inline or "page-break" in text[:2_000_000] else []
+    if len(breaks) >= 2:
+        for el, after in breaks:
+            mark = written(f"\n\n{_PAGE_MARK}\n\n")
+            el.insert_after(mark) if after else el.insert_before(mark)
+    for level in range(1, 7):
+        for h in root.find_all(f"h{level}"):
+            if not h.decomposed:
+                h.replace_with(written(f"\n\n{'#' * level} {_squeeze(h.get_text(' '))}\n\n")).decompose()
+    raw = _block_text(root)
+    lines = [" ".join(line.split()) for line in raw.split("\n")]
+    body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    parts = body.split(_PAGE_MARK) if len(breaks) >= 2 else [body]
+    pages = [_placed_page(part, i + 1 if len(parts) > 1 else None, placed, prose) for i, part in enumerate(parts)]
+    pages = [p for p in pages if p.text.strip()]
+    if not pages:
+        raise IngestError("no text in the HTML body (only scripts, navigation or markup)")
+    first = pages[0].text
+    filing = recognise([p.text[:100_000] for p in pages], releases=False)
+    xbrl_cover = with_cover(filing, cover)
+    meta, meta_warnings = build_meta(
+        {}, text="\n".join(p.text for p in pages), file_name=file_name,
+        fallback_title=title or _md_title(first), fallback_date=date, filing=xbrl_cover,
+    )
+    return LoadedDocument(source, meta, tuple(pages), tuple(warnings) + tuple(meta_warnings))
+
+
+# Marks the loader writes into the text and takes out again: a table's place, a tagged figure, a page break
+_TABLE_MARK, _FACT_OPEN, _FACT_MID, _FACT_CLOSE, _PAGE_MARK = "\ue003", "\ue000", "\ue002", "\ue001", "\ue005"
+_MARKS = re.compile("\ue003(\\d+)\ue003|\ue000(\\d+)\ue002([^\ue001]*)\ue001")
+_BREAK_STYLE = re.compile(r"page-break-(before|after)\s*:\s*always|break-(before|after)\s*:\s*page", re.IGNORECASE)
+
+
+def _html_title_date(soup: Any) -> tuple[str, str]:
     title = ""
     og = soup.find("meta", attrs={"property": "og:title"})
     if og and og.get("content"):
@@ -108,33 +183,62 @@ def load_html(data: bytes, source: str, file_name: str) -> LoadedDocument:
         t = soup.find("time", attrs={"datetime": True})
         if t:
             date = parse_date(str(t["datetime"])[:10]) or ""
-    for tag in soup.find_all(_DROP_TAGS):
-        # An article's own <header> holds its headline: only page-level headers and footers are chrome.
-        if tag.name in ("header", "footer") and tag.find_parent(["article", "main"]) is not None:
-            continue
-        tag.decompose()
-    root = soup.find("article") or soup.find("main") or soup.body or soup
-    for table in root.find_all("table"):
-        if table.decomposed:
-            continue  # a table inside a table: its rows were written with the outer one
-        rows = []
-        for tr in table.find_all("tr"):
-            cells = [_squeeze(c.get_text(" ")) for c in tr.find_all(["th", "td"])]
-            if any(cells):
-                rows.append(" | ".join(cells))
-        if not rows:  # text put straight into <table>, outside any cell, is still text
-            rows = [_squeeze(table.get_text(" "))]
-        table.replace_with(_written()("\n\n" + "\n".join(rows) + "\n\n")).decompose()
-    for level in range(1, 7):
-        for h in root.find_all(f"h{level}"):
-            if not h.decomposed:
-                h.replace_with(_written()(f"\n\n{'#' * level} {_squeeze(h.get_text(' '))}\n\n")).decompose()
-    raw = _block_text(root)
-    lines = [" ".join(line.split()) for line in raw.split("\n")]
-    body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    if not body:
-        raise IngestError("no text in the HTML body (only scripts, navigation or markup)")
-    return _text_doc(body, source, file_name, warnings=warnings, title=title or _md_title(body), date=date)
+    return title, date
+
+
+def _texts_before(table: Any, limit: int = 3) -> list[str]:
+    """Up to ``limit`` short texts printed just above ``table`` (nearest last): where its unit line is."""
+    out: list[str] = []
+    node = table
+    for _ in range(4):  # the table's earlier siblings, then its parent's, as a filing wraps tables in divs
+        for sib in node.find_previous_siblings(limit=limit * 2):
+            text = _squeeze(sib.get_text(" ")) if hasattr(sib, "get_text") else _squeeze(str(sib))
+            if text:
+                out.append(text[-300:])
+            if len(out) >= limit:
+                return out[::-1]
+        node = node.parent
+        if node is None or node.name in ("body", "html", "[document]"):
+            break
+    return out[::-1]
+
+
+def _page_breaks(root: Any) -> list[tuple[Any, bool]]:
+    """Elements that break the printed page ("page-break-after: always"), with whether the break comes after."""
+    out: list[tuple[Any, bool]] = []
+    for el in root.find_all(style=_BREAK_STYLE):
+        m = _BREAK_STYLE.search(str(el.get("style", "")))
+        if m is not None:
+            out.append((el, (m[1] or m[2]).lower() == "after"))
+    return out
+
+
+def _placed_page(text: str, number: int | None, placed: list[Any], prose: list[XbrlFact]) -> Page:
+    """A page with its tables put in place and its tagged figures' marks taken out, each fact at its span."""
+    text = re.sub(r"\n{3,}", "\n\n", text).strip("\n").strip()
+    out: list[str] = []
+    facts: list[XbrlFact] = []
+    at = 0
+    pos = 0
+    for m in _MARKS.finditer(text):
+        out.append(text[pos:m.start()])
+        at += m.start() - pos
+        pos = m.end()
+        if m[1] is not None:
+            table_text, cell_facts, spans = placed[int(m[1])]
+            for key, fs in cell_facts.items():
+                if key in spans:
+                    s, e = spans[key]
+                    facts.extend(replace(f, span=(at + s, at + e)) for f in fs)
+            out.append(table_text)
+            at += len(table_text)
+        else:
+            shown = m[3]
+            facts.append(replace(prose[int(m[2])], span=(at, at + len(shown))))
+            out.append(shown)
+            at += len(shown)
+    out.append(text[pos:])
+    return Page("".join(out), number, tuple(facts))
 
 
 def _squeeze(text: str) -> str:

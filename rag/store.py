@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -14,7 +15,7 @@ from rag.bm25 import ChunkInfo, KeywordRows, Versions
 from rag.config import Settings
 from rag.errors import IndexMismatchError, IndexNotFoundError, StoreUnavailableError
 from rag.text import YEAR_IN_TEXT, search_tokens
-from rag.types import Chunk, DocumentMeta, DocumentRecord
+from rag.types import Chunk, DocumentMeta, DocumentRecord, XbrlFact
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -124,7 +125,25 @@ def _meta_to_chroma(chunk: Chunk, record: DocumentRecord, keywords: str | None =
         "period_type": chunk.period_type,
         "doc_hash": record.content_hash,
         "doc_key": record.ingest_key,
+        **({"facts": facts_to_json(chunk.facts)} if chunk.facts else {}),
     }
+
+
+def facts_to_json(facts: Sequence[XbrlFact]) -> str:
+    """A chunk's inline-XBRL facts as compact JSON (a list of lists, one per fact, fields in declared order)."""
+    return json.dumps([[f.concept, f.value, f.shown, f.unit, f.start, f.end, list(f.dims), f.decimals,
+                        list(f.span)] for f in facts], ensure_ascii=False, separators=(",", ":"))
+
+
+def facts_from_json(text: str) -> tuple[XbrlFact, ...]:
+    """The facts ``facts_to_json`` wrote (none when the text is not that list)."""
+    try:
+        rows = json.loads(text)
+        return tuple(XbrlFact(str(c), None if v is None else float(v), str(sh), str(u), str(st), str(e),
+                              tuple(str(d) for d in dims), None if dec is None else int(dec), (int(sp[0]), int(sp[1])))
+                     for c, v, sh, u, st, e, dims, dec, sp in rows)
+    except (ValueError, TypeError, IndexError):
+        return ()
 
 
 WRITE_ROWS = 512  # rows per Chroma write call at most (see ChunkStore._batch)
@@ -168,6 +187,7 @@ def chunk_from_chroma(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         fiscal_year=int(meta.get("fiscal_year", 0) or 0) or None,
         period_end=str(meta.get("period_end", "")),
         period_type=str(meta.get("period_type", "")),
+        facts=facts_from_json(str(meta["facts"])) if meta.get("facts") else (),
     )
 
 

@@ -170,16 +170,32 @@ class Table:
         return replace(self, columns=columns, unit_text=earlier.unit_text, currency=earlier.currency,
                        scale=earlier.scale, continued=True)
 
-    def to_text(self) -> str:
-        """The table as rows of text (see the module docstring); a row's cells never hold "|"."""
+    def _lines(self) -> list[list[str]]:
         def clean(s: str) -> str:
             return " ".join(s.replace("|", "/").split())
 
         # the header row always comes first, empty when the table states no header (it is how a reader finds it)
-        lines = [" | ".join([clean(self.unit_text)] + [clean(c.header) for c in self.columns]).rstrip()]
-        for row in self.rows:
-            lines.append(" | ".join([clean(row.label)] + [clean(c) for c in row.cells]).rstrip())
-        return "\n".join(lines)
+        lines = [[clean(self.unit_text)] + [clean(c.header) for c in self.columns]]
+        lines.extend([clean(row.label)] + [clean(c) for c in row.cells] for row in self.rows)
+        return lines
+
+    def to_text(self) -> str:
+        """The table as rows of text (see the module docstring); a row's cells never hold "|"."""
+        return "\n".join(" | ".join(parts).rstrip() for parts in self._lines())
+
+    def cell_spans(self) -> dict[tuple[int, int], tuple[int, int]]:
+        """(row index, column index) -> (start, end) of that cell's text in ``to_text()``, for non-empty cells."""
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
+        at = 0
+        for r, parts in enumerate(self._lines()):
+            line = " | ".join(parts).rstrip()
+            pos = at
+            for c, part in enumerate(parts):
+                if c > 0 and r > 0 and part:
+                    spans[(r - 1, c - 1)] = (pos, pos + len(part))
+                pos += len(part) + 3
+            at += len(line) + 1
+        return spans
 
     @classmethod
     def from_text(cls, text: str, page: int | None = None) -> Table | None:

@@ -38,11 +38,43 @@ EDITABLE_FIELDS = ("title", "company", "tickers", "form", "doc_type", "fiscal_ye
 
 
 @dataclass(frozen=True)
+class XbrlFact:
+    """A figure that an inline-XBRL filing tags (``ix:nonFraction``): the most reliable source of that figure.
+
+    ``value`` is the quantity (scale and sign applied: "(1,577)" tagged scale 6, sign "-" -> -1_577_000_000.0),
+    or None for a nil fact. ``start`` is "" for an instant (a balance-sheet date). ``dims`` are the context's
+    "axis=member" pairs: a fact with none is the company's consolidated figure. ``span`` locates the figure as
+    shown in its page's text (start, end offsets), so each chunk carries the facts of its own text.
+    """
+
+    concept: str  # "us-gaap:PaymentsToAcquirePropertyPlantAndEquipment"
+    value: float | None
+    shown: str  # as printed: "1,577"
+    unit: str = ""  # "USD", "shares", "USD/shares", "pure"
+    start: str = ""  # ISO date the period starts ("" for an instant)
+    end: str = ""  # ISO date the period ends, or the instant
+    dims: tuple[str, ...] = ()
+    decimals: int | None = None  # None for INF or not stated
+    span: tuple[int, int] = (0, 0)
+
+    @property
+    def months(self) -> int:
+        """Months the period covers (3, 6, 9, 12 ...), 0 for an instant."""
+        if not self.start or not self.end:
+            return 0
+        import datetime as dt
+
+        days = (dt.date.fromisoformat(self.end) - dt.date.fromisoformat(self.start)).days + 1
+        return max(0, round(days / 30.44))
+
+
+@dataclass(frozen=True)
 class Page:
     """Text of one PDF page (number from 1), or of a whole non-paged document (number None)."""
 
     text: str
     number: int | None = None
+    facts: tuple[XbrlFact, ...] = ()  # the inline-XBRL facts shown on the page (HTML filings), by position
 
 
 @dataclass(frozen=True)
@@ -83,6 +115,7 @@ class Chunk:
     fiscal_year: int | None = None
     period_end: str = ""
     period_type: str = ""
+    facts: tuple[XbrlFact, ...] = ()  # the inline-XBRL facts shown in ``text`` (spans relative to the page)
 
     def embedding_text(self) -> str:
         """The text that is embedded: the document's identity and section, then the passage."""
