@@ -170,6 +170,7 @@ def read_table(table: Any, fact_of: dict[int, XbrlFact], before: list[str]) -> R
     first = data[0]
     heads: list[list[str]] = [[] for _ in range(n)]
     unit_text = ""
+    label_head = ""
     leading: list[Row] = []  # heading rows above the first figures ("Net sales:"), under the column headers
     for r in rows[:first]:
         if r and all(cell.start == 0 for cell in r) and not parse_unit(r[0].text)[2]:
@@ -183,6 +184,8 @@ def read_table(table: Any, fact_of: dict[int, XbrlFact], before: list[str]) -> R
             stated = parse_unit(cell.text)[2]
             if stated and (not covered or len(covered) == n) and not unit_text:
                 unit_text = cell.text
+            elif not covered and cell.start == 0 and not label_head:
+                label_head = cell.text  # the label column's own header ("Item"), written where no unit is stated
             elif covered:
                 for i in covered:
                     heads[i].append(cell.text)
@@ -227,5 +230,6 @@ def read_table(table: Any, fact_of: dict[int, XbrlFact], before: list[str]) -> R
         if scale in _SCALE_NAMES:
             unit_text = f"(In {_SCALE_NAMES[scale]}, as tagged in XBRL)"
     currency, scale_value, _ = parse_unit(unit_text)
+    unit_text = unit_text or label_head
     built = Table(tuple(cols), tuple(out_rows), unit_text, currency, scale_value)
     return ReadTable(built, facts)
