@@ -51,6 +51,8 @@ class QuestionReport:
     timings_ms: dict[str, float]
     has_sources: bool = False
     notice: str = ""
+    refusal_code: str = ""
+    confident_wrong: bool = False  # every stated figure verified or derived, yet the expected one is not among them
 
 
 @dataclass
@@ -105,6 +107,9 @@ def _question_report(q: SuiteQuestion, answer: Answer, assistant: Assistant) -> 
         verified=res.verified, unverified=res.unverified, refusal_ok=res.refusal_ok, source_rank=rank,
         cited_chunks=len(answer.citations), cited_with_expected=with_expected,
         timings_ms=dict(answer.timings_ms), has_sources=bool(q.sources), notice=answer.notice,
+        refusal_code=answer.refusal_code,
+        confident_wrong=bool(q.expected) and bool(answer.figures) and res.figures_found < res.figures_expected
+        and all(f.status in ("verified", "derived") for f in answer.figures),
     )
 
 
@@ -116,7 +121,8 @@ def compute_metrics(qs: Sequence[QuestionReport]) -> dict[str, float]:
         m["figure_accuracy"] = sum(q.figures_found for q in qs) / expected
     stated = sum(q.stated for q in qs)
     if stated:
-        m["figure_faithfulness"] = sum(q.verified for q in qs) / stated
+        # faithful: found in the cited source (verified, quoted or computed from such figures), i.e. not unverified
+        m["figure_faithfulness"] = sum(q.stated - q.unverified for q in qs) / stated
     m["unverified_figures"] = float(sum(q.unverified for q in qs))
     ranked = [q for q in qs if q.kind != "unanswerable" and q.has_sources]
     if ranked:
@@ -128,6 +134,9 @@ def compute_metrics(qs: Sequence[QuestionReport]) -> dict[str, float]:
     if qs:
         m["refusal_accuracy"] = sum(1 for q in qs if q.refusal_ok) / len(qs)
         m["pass_rate"] = sum(1 for q in qs if q.passed) / len(qs)
+        m["confident_wrong"] = float(sum(1 for q in qs if q.confident_wrong))
+        for code in sorted({q.refusal_code for q in qs if q.refused and q.refusal_code}):
+            m[f"refusals_{code}"] = float(sum(1 for q in qs if q.refused and q.refusal_code == code))
     for stage in ("retrieve", "rerank", "answer", "total"):
         values = [q.timings_ms[stage] for q in qs if stage in q.timings_ms]
         if values:

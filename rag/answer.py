@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.companies import mentions
-from rag.figures import format_quantity, parse_figures
+from rag.figures import format_quantity, parse_figures, same_quantity
 from rag.tables import figures_in
-from rag.intent import Intent, date_forms
+from rag.intent import date_forms
+from rag.query import QueryAnalysis
 from rag.text import YEAR_IN_TEXT, is_header_row, is_table_line, search_tokens, split_sentences, table_gaps
+from rag.compose import Draft, compose as _compose, refusal
 from rag.types import Chunk, Figure, RetrievedChunk
 
 Similarity = Callable[[str, list[str]], list[float]]
@@ -50,18 +52,6 @@ class Scored:
     score: float
     terms: float
     sim: float
-
-
-@dataclass(frozen=True)
-class Draft:
-    """An answer before its figures are checked: text with [n] markers and the chunk each marker cites."""
-
-    text: str
-    cited: tuple[Chunk, ...]  # cited[n-1] is the chunk of marker [n]
-    quotes: tuple[str, ...]
-    refused: bool = False
-    reason: str = ""
-    arithmetic: tuple[tuple[str, str], ...] = ()  # (result text, "a − b = c") of computed figures
 
 
 _MD_HEADING = re.compile(r"#{1,6}\s+")
@@ -201,34 +191,58 @@ class ExtractiveAnswerer:
         self.similarity = similarity
         self.max_sentences = max_sentences
 
-    def draft(self, intent: Intent, ranked: Sequence[RetrievedChunk]) -> Draft:
+    def draft(self, intent: QueryAnalysis, ranked: Sequence[RetrievedChunk]) -> Draft:
         if not ranked:
-            return _refusal("no passage in the corpus matches the question")
+            return _refusal("no passage in the corpus matches the question", "no_passage")
         units = [u for r, rc in enumerate(ranked) for u in units_of(rc.chunk, r)]
         if not units:
-            return _refusal("the passages found hold no text")
+            return _refusal("the passages found hold no text", "no_passage")
         missing = [e for e in intent.entities if not any(mentions(e, _near(u).lower()) for u in units)]
         if missing:
-            return _refusal(f"no passage found mentions {', '.join(missing)}")
+            return _refusal(f"no passage found mentions {', '.join(missing)}", "no_entity")
         if intent.years and not any(y in _period(u) for u in units for y in intent.years):
-            return _refusal(f"no passage found is about {' or '.join(intent.years)}")
+            return _refusal(f"no passage found is about {' or '.join(intent.years)}", "no_period")
         # Only sentences that could answer are scored: the similarity step embeds each one it scores.
         eligible = self._score(intent, self._candidates(intent, units))
         if not eligible:
             what = "a figure of that kind" if intent.wants_figure else "an answer"
-            return _refusal(f"no passage found states {what} for the question's company and period")
+            return _refusal(f"no passage found states {what} for the question's company and period", "no_figure")
         eligible.sort(key=lambda s: s.score, reverse=True)
         if eligible[0].score < MIN_SCORE:
-            return _refusal("the closest passages do not answer the question")
+            return _refusal("the closest passages do not answer the question", "low_score")
         if intent.comparison and len(intent.years) >= 2:
             compared = self._compare(intent, eligible)
             if compared is not None:
                 return compared
         chosen = self._choose(intent, eligible)
+        others = self._alternatives(intent, eligible, chosen)
+        if others:
+            return _compose([(s.unit, "") for s in chosen + others], lead=_several(chosen[0], others))
         return _compose([(s.unit, "") for s in chosen])
 
+    def _alternatives(self, intent: QueryAnalysis, eligible: list[Scored], chosen: list[Scored]) -> list[Scored]:
+        """Sentences of other documents that answer nearly as well with another figure: two deals the question
+        fits, or two sources that disagree. They are shown beside the best one, never dropped silently."""
+        if not intent.wants_figure or intent.comparison:
+            return []
+        best = chosen[0]
+        kind = [f for f in best.unit.figures if _kind_ok(f, intent.quantity)]
+        sources = {c.unit.chunk.source for c in chosen}
+        out: list[Scored] = []
+        for s in eligible[1:]:
+            if s.unit.chunk.source in sources or s.score < 0.7 * best.score or s.terms < 0.6 * best.terms:
+                continue
+            figures = [f for f in s.unit.figures if _kind_ok(f, intent.quantity)]
+            if not figures or any(same_quantity(f, g) for f in figures for g in kind):
+                continue
+            out.append(s)
+            sources.add(s.unit.chunk.source)
+            if len(out) == 2:
+                break
+        return out
+
     # -- scoring ------------------------------------------------------------------------------------------------
-    def _score(self, intent: Intent, units: list[Unit]) -> list[Scored]:
+    def _score(self, intent: QueryAnalysis, units: list[Unit]) -> list[Scored]:
         sims = self.similarity(intent.question, [u.context for u in units]) if self.similarity else [0.0] * len(units)
         top_sim = max(sims, default=0.0)
         concepts = intent.concepts
@@ -256,7 +270,7 @@ class ExtractiveAnswerer:
             out.append(Scored(u, score, share, sim))
         return out
 
-    def _candidates(self, intent: Intent, units: list[Unit]) -> list[Unit]:
+    def _candidates(self, intent: QueryAnalysis, units: list[Unit]) -> list[Unit]:
         """The sentences that could answer; those naming the asked measure ("milestone") when some do.
 
         A sentence's period is its own year, else its document title's. For a question naming a measure, a
@@ -275,6 +289,10 @@ class ExtractiveAnswerer:
             asked = set().union(*measures)
             strict = naming or [u for u in strict
                                 if not (intent.years and intent.wants_figure and (words[id(u)] & DISTINCT_MEASURES) - asked)]
+        # Names the question writes that no lexicon knows ("CXO", "Orchid"): passages naming them come first.
+        if intent.hints:
+            naming_hints = [u for u in strict if all(mentions(h, _near(u).lower()) for h in intent.hints)]
+            strict = naming_hints or strict
         # A figure for part of a year answers a question about the year only when nothing else does (and the
         # quoted sentence then says which part); likewise a full-year figure a question about part of one.
         if intent.years:
@@ -284,7 +302,7 @@ class ExtractiveAnswerer:
             strict = fitting or strict
         return strict
 
-    def _eligible(self, intent: Intent, unit: Unit, *, inherit: bool = False) -> bool:
+    def _eligible(self, intent: QueryAnalysis, unit: Unit, *, inherit: bool = False) -> bool:
         if intent.wants_figure and not _has_kind(unit, intent.quantity):
             return False
         if intent.years and not any(y in _period(unit, inherit=inherit) for y in intent.years):
@@ -293,7 +311,7 @@ class ExtractiveAnswerer:
         return all(mentions(e, near) for e in intent.entities) and all(
             any(form.lower() in near for form in date_forms(d)) for d in intent.dates)
 
-    def _choose(self, intent: Intent, eligible: list[Scored]) -> list[Scored]:
+    def _choose(self, intent: QueryAnalysis, eligible: list[Scored]) -> list[Scored]:
         best = eligible[0]
         chosen = [best]
         years_left = {y for y in intent.years if y not in _period(best.unit)}
@@ -309,7 +327,7 @@ class ExtractiveAnswerer:
         return chosen
 
     # -- comparisons --------------------------------------------------------------------------------------------
-    def _compare(self, intent: Intent, eligible: list[Scored]) -> Draft | None:
+    def _compare(self, intent: QueryAnalysis, eligible: list[Scored]) -> Draft | None:
         """Two figures of the same kind for two years: state the difference (and growth) with the arithmetic."""
         y_new, y_old = sorted(intent.years[:2], reverse=True)
         labelled = [(s, f, set(search_tokens(label))) for s in eligible for f, label in labelled_figures(s.unit.text)]
@@ -355,6 +373,15 @@ class ExtractiveAnswerer:
             lead += f", a change of {pct_text}"
             arithmetic.append((pct_text, pct_arith))
         return _compose([(u_new, ""), (u_old, "")], lead=lead, arithmetic=arithmetic)
+
+
+def _several(best: Scored, others: list[Scored]) -> str:
+    """The lead of an answer with several matches: conflicting sources when they are about one company."""
+    companies = {best.unit.chunk.company} | {o.unit.chunk.company for o in others}
+    if len(companies) == 1 and "" not in companies:
+        return f"The sources disagree on this for {best.unit.chunk.company}; each is quoted"
+    return "More than one passage answers this, with different figures (different deals or companies, or sources " \
+           "that disagree); each is quoted"
 
 
 def labelled_figures(sentence: str) -> list[tuple[Figure, str]]:
@@ -415,28 +442,5 @@ def _figure_in_year(sentence: str, f: Figure, year: str, years: Sequence[str]) -
     return last[1] == year if last[0] >= 0 else year in sentence
 
 
-def _compose(parts: list[tuple[Unit, str]], *, lead: str = "", arithmetic: Sequence[tuple[str, str]] = ()) -> Draft:
-    cited: list[Chunk] = []
-    quotes: list[str] = []
-    sentences: list[str] = []
-    markers: list[int] = []
-    for unit, _ in parts:
-        if unit.chunk.id in [c.id for c in cited]:
-            n = [c.id for c in cited].index(unit.chunk.id) + 1
-            quotes[n - 1] = quotes[n - 1] if unit.text in quotes[n - 1] else f"{quotes[n - 1]} {unit.text}"
-        else:
-            cited.append(unit.chunk)
-            quotes.append(unit.text)
-            n = len(cited)
-        markers.append(n)
-        if unit.text not in sentences:
-            sentences.append(f"{unit.text} [{n}]")
-    text = " ".join(sentences)
-    if lead:
-        refs = "".join(f"[{n}]" for n in dict.fromkeys(markers))
-        text = f"{lead} {refs}.\n{text}"
-    return Draft(text, tuple(cited), tuple(quotes), arithmetic=tuple(arithmetic))
-
-
-def _refusal(reason: str) -> Draft:
-    return Draft(f"The corpus does not answer this: {reason}.", (), (), refused=True, reason=reason)
+def _refusal(reason: str, code: str = "no_answer") -> Draft:
+    return refusal(reason, code)

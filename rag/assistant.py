@@ -11,12 +11,21 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.answer import Draft, ExtractiveAnswerer
+from rag.answer import ExtractiveAnswerer
+from rag.companies import mentions
+from rag.compose import Draft
+from rag.figures import parse_figures, same_quantity
+from rag.lexicon import Lexicon, default_lexicon
+from rag.readers import listing as listing_reader
+from rag.readers import passage as passage_reader
+from rag.readers import summary as summary_reader
+from rag.readers import table as table_reader
 from rag.bm25 import BM25Cache
 from rag.config import Settings
 from rag.embeddings import Embedder, make_embedder
 from rag.errors import QuestionTooLongError, SectorChatError
-from rag.intent import MEASURE_WORDS, Intent, analyze, split_filters
+from rag.intent import MEASURE_WORDS, split_filters
+from rag.query import QueryAnalysis, analyze, known_names
 from rag.llm import LLMAnswerer, make_chat_model
 from rag.rerank import FeatureReranker, NoReranker
 from rag.retrieve import Reranker, Retriever
@@ -76,13 +85,16 @@ class Assistant:
     """Answers questions over one index. Build it with ``build_assistant(settings)``."""
 
     def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore, retriever: Retriever,
-                 answerer: ExtractiveAnswerer, llm: LLMAnswerer | None = None) -> None:
+                 answerer: ExtractiveAnswerer, llm: LLMAnswerer | None = None, *,
+                 lexicon: Lexicon | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.retriever = retriever
         self.answerer = answerer
         self.llm = llm
+        self.lexicon = lexicon or default_lexicon()
+        self._known: tuple[str, frozenset[str]] = ("", frozenset())
 
     def ask(self, question: str, *, history: Sequence[Turn] = (), filters: Filters | None = None,
             k: int | None = None) -> Answer:
@@ -113,14 +125,14 @@ class Assistant:
             history = [turn for turn in history if len(turn[0]) <= limit]
             text, inline = split_filters(question)
             merged = _merge_filters(filters or Filters(), inline)
-            intent = analyze(rewrite_follow_up(text, history))
+            intent = analyze(rewrite_follow_up(text, history), lexicon=self.lexicon, known=self._known_names())
             ranked = self.retriever.retrieve(intent, k=k or self.settings.top_k, filters=merged, timings=timings)
             t1 = time.perf_counter()
             answer: Answer | None = None
             if self.llm is not None and ranked:
                 answer = yield from self._llm_answer(question, intent, ranked, tokens=tokens)
             if answer is None:
-                draft = self.answerer.draft(intent, ranked)
+                draft = self._draft(intent, ranked)
                 t2 = time.perf_counter()
                 answer = self._finish(question, intent, draft, ranked, backend=self.answerer.name)
                 timings["figure_check"] = (time.perf_counter() - t2) * 1000  # part of "answer"
@@ -132,13 +144,13 @@ class Assistant:
         except SectorChatError as exc:
             message = self._redact(str(exc))
             answer = Answer(question=question, answer=f"Error: {message}", refused=True, refusal_reason=message,
-                            error=message)
+                            refusal_code="error", error=message)
             if tokens:
                 yield answer.answer
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield replace(answer, timings_ms=timings)
 
-    def _llm_answer(self, question: str, intent: Intent, ranked: Sequence[RetrievedChunk], *,
+    def _llm_answer(self, question: str, intent: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
                     tokens: bool) -> Generator[str, None, Answer | None]:
         """The LLM's answer, checked; None means: use the extractive answer (with the notice kept)."""
         assert self.llm is not None
@@ -171,6 +183,15 @@ class Assistant:
                   + "; this is the extractive answer instead.")
         return self._extractive_with_notice(question, intent, ranked, notice)
 
+    def _known_names(self) -> frozenset[str]:
+        """The companies and tickers of the indexed documents, read again when the index changes."""
+        generation = self.store.generation()
+        if self._known[0] != generation or not generation:
+            docs = self.store.list_documents()
+            self._known = (generation, known_names([d.meta.company for d in docs],
+                                                   [t for d in docs for t in d.meta.tickers]))
+        return self._known[1]
+
     def _secret(self) -> str:
         key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else ""
         return key if len(key) >= 8 else ""
@@ -180,13 +201,64 @@ class Assistant:
         key = self._secret()
         return text.replace(key, "[redacted]") if key else text
 
-    def _extractive_with_notice(self, question: str, intent: Intent, ranked: Sequence[RetrievedChunk],
+    def _draft(self, analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk]) -> Draft:
+        """The readers chosen by the operation (each returns evidence or nothing), then the sentence answerer.
+
+        list -> the list reader; define / explain -> the passage reader; summarize -> the summarizer; arithmetic
+        and "which year" over a line item -> the table reader, which also reads a named measure's cell when it is
+        sure. The sentence answerer answers the rest; when it finds no sentence of the asked kind, a table cell
+        answers, and a question that asks for no kind of figure gets the passage that answers it best.
+        """
+        if not ranked:
+            return self.answerer.draft(analysis, ranked)
+        op = analysis.operation
+        first = {"list": lambda: listing_reader.read(analysis, ranked),
+                 "define": lambda: passage_reader.read(analysis, ranked, similarity=self.answerer.similarity),
+                 "explain": lambda: passage_reader.read(analysis, ranked, similarity=self.answerer.similarity),
+                 "summarize": lambda: summary_reader.read(analysis, ranked, similarity=self.answerer.similarity)}
+        if op in first and (evidence := first[op]()) is not None:
+            return evidence.draft
+        cells = table_reader.read(analysis, ranked, lexicon=self.lexicon) if (
+            analysis.wants_figure or op in table_reader.OPERATIONS) else None
+        if cells is not None and op in table_reader.OPERATIONS:
+            return cells.draft
+        draft = self.answerer.draft(analysis, ranked)
+        if cells is not None and analysis.measures and cells.score >= table_reader.SURE and not draft.refused:
+            # A statement's line item is the authority for a named measure: a sentence stands only when it
+            # states the same figure ("Revenue for 2025 was RMB 2,356.8 million, an increase of 38.2% ...").
+            said = parse_figures(draft.text)
+            if not any(same_quantity(f, g) for f in cells.figures for g in said):
+                return cells.draft
+        if draft.refused and draft.code in ("no_figure", "low_score"):
+            if cells is not None:
+                return cells.draft
+            if analysis.quantity is None:
+                passage = passage_reader.read(analysis, ranked, similarity=self.answerer.similarity)
+                if passage is not None:
+                    return self._unnamed(analysis, passage.draft)
+        return self._unnamed(analysis, draft)
+
+    @staticmethod
+    def _unnamed(analysis: QueryAnalysis, draft: Draft) -> Draft:
+        """An answer none of whose passages names a name the question writes ("Quasar") says so first: its
+        figures are then only quoted, and the reader should know why."""
+        if draft.refused or not analysis.hints or not draft.cited:
+            return draft
+        about = " ".join(f"{c.text} {c.title} {c.company} {' '.join(c.tickers)}" for c in draft.cited).lower()
+        unnamed = [h for h in analysis.hints if not mentions(h, about)]
+        if not unnamed:
+            return draft
+        note = (f"No passage found names {', '.join(unnamed)}; the closest passages are quoted, and their figures are "
+                "not matched to the question.")
+        return replace(draft, text=f"{note}\n{draft.text}")
+
+    def _extractive_with_notice(self, question: str, intent: QueryAnalysis, ranked: Sequence[RetrievedChunk],
                                 notice: str) -> Answer:
-        answer = self._finish(question, intent, self.answerer.draft(intent, ranked), ranked,
+        answer = self._finish(question, intent, self._draft(intent, ranked), ranked,
                               backend=self.answerer.name)
         return replace(answer, notice=notice)
 
-    def _finish(self, question: str, intent: Intent, draft: Draft, ranked: Sequence[RetrievedChunk], *,
+    def _finish(self, question: str, intent: QueryAnalysis, draft: Draft, ranked: Sequence[RetrievedChunk], *,
                 backend: str) -> Answer:
         citations = tuple(
             Citation(n=i + 1, chunk_id=c.id, source=c.source, title=c.title, page=c.page, quote=draft.quotes[i],
@@ -198,6 +270,7 @@ class Assistant:
                     and all(f.status in ("verified", "derived") for f in figures))
         return Answer(question=question, answer=draft.text, citations=citations, figures=figures,
                       grounded=grounded, refused=draft.refused, refusal_reason=draft.reason,
+                      refusal_code=draft.code if draft.refused else "",
                       backend=backend, retrieved=tuple(rc.chunk.id for rc in ranked))
 
 

@@ -1,14 +1,10 @@
-"""What a question asks for: years, entities, the kind of quantity, content terms, comparison, explicit filters."""
+"""Pieces of reading a question that rag.query builds on: years, dates, Chinese company stems, quantity words, filters."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 from rag import filters
-from rag.companies import ZH_SUFFIX, multiword_names, names_of
-from rag.glossary import alternatives
-from rag.text import search_tokens
+from rag.companies import ZH_SUFFIX
 from rag.types import Filters
 
 _DATE = re.compile(
@@ -23,14 +19,6 @@ _CORPORATE_WORDS = frozenset(
     "biosciences bioscience biologics biotech biotechnology bio pharma pharmaceutical pharmaceuticals biopharm "
     "biopharmaceutical medicines medicine medical lab labs group holdings therapeutics oncology "
     "生物 医药 药业 制药 集团 控股 股份 科技 中国 生物制药 生物医药".split()
-)
-# Words that are capitalised in questions but name no particular company or product.
-_GENERIC = frozenset(
-    "what which who how when where why did does do is are was were the a an in on of for and or to by from with "
-    "china chinese hong kong us u.s. usa american asia asia-pacific pacific europe european english rmb usd hkd cny "
-    "a-share a-shares h-share fy q1 q2 q3 q4 h1 h2 january february march april may june july "
-    "august september october november december tell give list compare show summarize summarise please i "
-    "ceo cfo r&d ai nmpa fda bd".split()
 )
 # A Chinese company name as questions write it: a stem and a sector or corporate suffix (君实生物, 恒瑞医药,
 # 台积电集团). The last two characters of the stem are what passages are searched for: passages drop the suffix as
@@ -79,74 +67,6 @@ MEASURE_WORDS = re.compile(
     r"deals?|number|count|percent(age)?|rate|margin|首付款|里程碑|收入|利润|总额|金额"
 )
 _FILTER = re.compile(r"\b(type|doc_type|company|ticker|source|from|to|since|until|year):(\"[^\"]+\"|\S+)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Intent:
-    """A question taken apart for retrieval and answering."""
-
-    question: str  # without the inline filters
-    years: tuple[str, ...]
-    dates: tuple[str, ...]  # "January 12": a day that names an event, to be found near the figure
-    entities: tuple[str, ...]
-    quantity: str | None  # "currency" | "count" | "percent" | None
-    terms: tuple[str, ...]  # search tokens of the question and their glossary translations
-    concepts: tuple[frozenset[str], ...]  # one per question token: that token or any of its translations
-    comparison: bool
-    wants_figure: bool
-
-
-def analyze(question: str) -> Intent:
-    """Take a question apart: the years and names it anchors on, and what kind of figure it wants."""
-    years = tuple(dict.fromkeys(_YEAR.findall(question) + _ZH_YEAR.findall(question)))
-    entities = []
-    undated = _DATE.sub(" ", question)
-    for m in re.finditer(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-]*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&\-]*)*)", undated):
-        words = [w for w in m.group(1).split() if w.lower().strip(".") not in _GENERIC]
-        english_start = m.start() == 0 and undated[m.end() : m.end() + 1] in (" ", "'", "")
-        if english_start and words and words[0] == m.group(1).split()[0] and len(m.group(1).split()) == 1:
-            continue  # the first word of an English question is capitalised anyway
-        for w in words:
-            w = w.strip(".")
-            if len(w) > 1 and not w.isdigit() and w.lower() not in _GENERIC and not re.fullmatch(r"[A-Z]{1,3}-?\d.*", w):
-                entities.append(w)
-    entities += chinese_companies(undated)
-    # "Zai Lab", "Sino Biopharm": one company, matched through its names by the first word (see rag.companies).
-    for written, first in multiword_names(undated):
-        rest = {w.lower() for w in written.split()[1:]}
-        entities = [e for e in entities if e.lower() not in rest or e.lower() == first.lower()]
-    quantity = None
-    if re.search(r"\bcodes?\b|\btickers?\b|代码", question, re.IGNORECASE):
-        quantity = "code"
-    elif _PERCENT_WORDS.search(question):
-        quantity = "percent"
-    if quantity == "code":
-        pass
-    elif _COUNT_WORDS.search(question):
-        quantity = "count"
-    elif _CURRENCY_WORDS.search(question) and not (quantity == "percent" and re.search(r"growth|rate|%|同比", question)):
-        quantity = "currency"
-    wants = quantity is not None or bool(re.search(r"\bwhat (was|were|is|are)\b|多少|几", question, re.IGNORECASE))
-    own = [t for t in dict.fromkeys(search_tokens(question)) if t not in years]
-    concepts = tuple(alternatives(t) for t in own)
-    # A company named in one language is searched for by its names in the other too (君实 -> junshi).
-    for e in entities:
-        names = frozenset(t for n in names_of(e) for t in search_tokens(n) if t not in _CORPORATE_WORDS)
-        if len(names) > 1:
-            merged = [c | names if c & names else c for c in concepts]
-            concepts = tuple(merged) if merged != list(concepts) else concepts + (names,)
-    terms = tuple(dict.fromkeys(t for c in concepts for t in sorted(c)))
-    return Intent(
-        question=question,
-        years=years,
-        dates=tuple(dict.fromkeys(_DATE.findall(question))),
-        entities=tuple(dict.fromkeys(entities)),
-        quantity=quantity,
-        terms=terms,
-        concepts=concepts,
-        comparison=bool(_COMPARE_WORDS.search(question)) and (len(years) >= 2 or bool(re.search(r"ratio|share", question))),
-        wants_figure=wants,
-    )
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -11,7 +11,7 @@ from typing import Any
 from rag.answer import Draft, _refusal
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.intent import Intent
+from rag.query import QueryAnalysis
 from rag.figures import same_quantity
 from rag.tables import figures_in
 from rag.text import search_tokens, split_sentences
@@ -72,13 +72,13 @@ class LLMAnswerer:
         self.model = model
         self.max_sources = max_sources
 
-    def draft(self, intent: Intent, ranked: Sequence[RetrievedChunk]) -> Draft:
+    def draft(self, intent: QueryAnalysis, ranked: Sequence[RetrievedChunk]) -> Draft:
         text = ""
         for piece in self.stream_text(intent, ranked):
             text += piece
         return self.to_draft(text, ranked)
 
-    def stream_text(self, intent: Intent, ranked: Sequence[RetrievedChunk]) -> Iterator[str]:
+    def stream_text(self, intent: QueryAnalysis, ranked: Sequence[RetrievedChunk]) -> Iterator[str]:
         """The model's answer as it is generated (token by token where the model streams)."""
         chunks = [rc.chunk for rc in ranked[: self.max_sources]]
         if not chunks:

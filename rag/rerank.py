@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rag.companies import mentions
 from rag.figures import parse_figures
-from rag.intent import Intent
+from rag.query import QueryAnalysis
 from rag.text import search_tokens
 from rag.types import RetrievedChunk
 
@@ -53,7 +53,7 @@ class FeatureReranker:
 
     name = "features"
 
-    def rerank(self, intent: Intent, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
+    def rerank(self, intent: QueryAnalysis, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
         if not candidates:
             return []
         top = max(c.fused for c in candidates) or 1.0
@@ -80,7 +80,7 @@ class NoReranker:
 
     name = "none"
 
-    def rerank(self, intent: Intent, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
+    def rerank(self, intent: QueryAnalysis, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
         return [replace(rc, rerank=rc.fused) for rc in candidates]
 
 
@@ -93,7 +93,7 @@ class CrossEncoderReranker:
         self.path = path
         self._model = None
 
-    def rerank(self, intent: Intent, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
+    def rerank(self, intent: QueryAnalysis, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
         if self._model is None:
             from sentence_transformers import CrossEncoder
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.bm25 import BM25Cache, BM25Index, ChunkInfo
-from rag.intent import Intent
+from rag.query import QueryAnalysis
 from rag.store import ChunkStore, chunk_from_chroma
 from rag.types import Filters, RetrievedChunk
 
@@ -23,7 +23,7 @@ RRF_K = 60
 class Reranker(Protocol):
     name: str
 
-    def rerank(self, intent: Intent, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]: ...
+    def rerank(self, intent: QueryAnalysis, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]: ...
 
 
 class QueryEmbedder(Protocol):
@@ -111,7 +111,7 @@ class Retriever:
         self.candidates = candidates
         self._columns: tuple[BM25Index, FilterColumns] | None = None
 
-    def retrieve(self, intent: Intent, *, k: int, filters: Filters | None = None,
+    def retrieve(self, intent: QueryAnalysis, *, k: int, filters: Filters | None = None,
                  timings: dict[str, float] | None = None) -> list[RetrievedChunk]:
         """The ``k`` best chunks for the question, best first."""
         t0 = time.perf_counter()
@@ -171,12 +171,12 @@ class Retriever:
         dists = (got["distances"] or [[]])[0]
         return [(i, float(d), doc or "", dict(m or {})) for i, d, doc, m in zip(ids, dists, docs, metas, strict=True)]
 
-    def _sparse(self, index: BM25Index, intent: Intent, mask: np.ndarray | None) -> list[tuple[str, float]]:
+    def _sparse(self, index: BM25Index, intent: QueryAnalysis, mask: np.ndarray | None) -> list[tuple[str, float]]:
         tokens = list(intent.terms)
         hits = index.search(tokens, k=self.candidates, mask=mask)
         return [(index.infos[pos].id, score) for pos, score in hits]
 
-    def _dated(self, index: BM25Index, intent: Intent, mask: np.ndarray | None) -> list[tuple[str, float]]:
+    def _dated(self, index: BM25Index, intent: QueryAnalysis, mask: np.ndarray | None) -> list[tuple[str, float]]:
         """Keyword search among the chunks whose text writes an asked year.
 
         News restates a company's figures of earlier years ("In 2024, X reported revenue of ..."); when a question

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from rag.figures import parse_figures
-from rag.tabular import parse_unit, unscaled_row
+from rag.figures import CURRENCIES, parse_figures
+from rag.tabular import column_period, parse_unit, unscaled_row
 from rag.text import cell_spans, cells, is_header_row, is_table_line, table_gaps
-from rag.types import Figure, FigureUnit
+from rag.types import Chunk, Figure, FigureUnit
 
 _CUR = [
     (re.compile(r"RMB|CNY|人民币|元", re.IGNORECASE), "CNY"),
@@ -95,5 +95,100 @@ def _apply(line: str, offset: int, units: list[tuple[FigureUnit, float] | None],
         for f in list(by_start.values()):
             a = f.start - offset
             # abs(value) < 1e290: a column's scale must leave value × scale a finite float
-            if cell_start <= a < cell_end and f.unit in ("", "count") and f.scale == 1.0 and abs(f.value) < 1e290:
+            if not (cell_start <= a < cell_end and f.scale == 1.0 and abs(f.value) < 1e290):
+                continue
+            if f.unit in ("", "count"):
                 by_start[f.start] = replace(f, unit=unit or f.unit, scale=scale)
+            elif f.unit in CURRENCIES and unit in (None, f.unit):  # "$ 316,199" under "(In millions)"
+                by_start[f.start] = replace(f, scale=scale)
+
+
+# -- rows of a chunk's tables, each cell with its figure and each column with its period --------------------
+@dataclass(frozen=True)
+class TableRow:
+    """A row of a table in a chunk, read with its header: what a reader quotes and computes with."""
+
+    chunk: Chunk
+    rank: int
+    text: str  # the header line(s) and the row, as the chunk writes them
+    start: int  # where the row's line starts in the chunk's text
+    label: str
+    section: str
+    figures: tuple[Figure | None, ...]  # per value column
+    years: tuple[int | None, ...]
+    months: tuple[int, ...]
+    headers: tuple[str, ...]
+
+
+def table_rows(chunk: Chunk, rank: int = 0) -> list[TableRow]:
+    """Every data row of every table of a chunk, with each cell's figure and each column's period."""
+    lines = chunk.text.split("\n")
+    gaps = table_gaps(lines)
+    figs = figures_in(chunk.text)
+    starts = []
+    pos = 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    out: list[TableRow] = []
+    i = 0
+    while i < len(lines):
+        if not is_table_line(lines[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and (is_table_line(lines[j]) or (j in gaps)):
+            j += 1
+        run = [k for k in range(i, j) if is_table_line(lines[k])]
+        out.extend(_rows_of_run(chunk, rank, lines, starts, run, figs))
+        i = j
+    return out
+
+
+def _rows_of_run(chunk: Chunk, rank: int, lines: list[str], starts: list[int], run: list[int],
+                 figs: list[Figure]) -> list[TableRow]:
+    header_idx = [run[0]]
+    for k in run[1:]:
+        if is_header_row(lines[k]) and not any(c for c in cells(lines[k])[:1]):
+            header_idx.append(k)
+        else:
+            break
+    width = max(len(cells(lines[k])) for k in run)
+    heads = [""] * max(width - 1, 0)
+    for k in header_idx:
+        parts = cells(lines[k])
+        for c, text in enumerate(parts[1:]):
+            if c < len(heads) and text:
+                heads[c] = f"{heads[c]} {text}".strip()
+    periods = [column_period(h) for h in heads]
+    header_text = "\n".join(lines[k] for k in header_idx)
+    out: list[TableRow] = []
+    section = ""
+    for k in run:
+        if k in header_idx:
+            continue
+        parts = cells(lines[k])
+        spans = cell_spans(lines[k])
+        if not any(parts[1:]):
+            section = parts[0] if parts else ""
+            continue
+        values: list[Figure | None] = []
+        for a, b in spans[1:]:
+            at = [f for f in figs if starts[k] + a <= f.start < starts[k] + b and f.unit != "code"]
+            values.append(at[0] if at else None)
+        values += [None] * (len(heads) - len(values))
+        out.append(TableRow(
+            chunk=chunk, rank=rank, start=starts[k], text=f"{header_text}\n{lines[k]}" if header_text.strip() else lines[k],
+            label=parts[0], section=section, figures=tuple(values[: len(heads)]),
+            years=tuple(p[0] for p in periods), months=tuple(p[2] for p in periods), headers=tuple(heads)))
+    return out
+
+
+
+
+def column_of(row: TableRow, figure_start: int) -> int | None:
+    """The value column of ``row`` whose cell holds the figure starting at ``figure_start`` (chunk offset)."""
+    for c, f in enumerate(row.figures):
+        if f is not None and f.start == figure_start:
+            return c
+    return None

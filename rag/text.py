@@ -64,10 +64,13 @@ def cells(line: str) -> list[str]:
 def cell_spans(line: str) -> list[tuple[int, int]]:
     """(start, end) of each cell of a table row in ``line``; outer bars ("| a | b |") start and end no cell."""
     a, b = len(line) - len(line.lstrip()), len(line.rstrip())
-    while a < b and line[a] == "|":
-        a += 1
-    while b > a and line[b - 1] == "|":
-        b -= 1
+    # Outer bars come in pairs ("| a | b |"); a row that only starts with a bar (" | 2022 | 2021") starts with an
+    # empty first cell: a header row whose label column is blank.
+    if a < b and line[a] == "|" and line[b - 1] == "|" and b - a > 1:
+        while a < b and line[a] == "|":
+            a += 1
+        while b > a and line[b - 1] == "|":
+            b -= 1
     sep = "\t" if "\t" in line[a:b] and "|" not in line[a:b] else "|"
     out: list[tuple[int, int]] = []
     for part in line[a:b].split(sep):
@@ -132,12 +135,16 @@ def _table_goes_on(lines: Sequence[str], first: int, rows: int, j: int) -> bool:
     return k is None or not is_separator_row(lines[k])
 
 
+_YEAR_CELL = re.compile(r"^(?:19|20)\d{2}$")
+
+
 def is_header_row(line: str) -> bool:
     """A table row reads as a header when fewer than half of its non-empty cells are plain numbers."""
     filled = [c for c in cells(line) if c]
     if not filled:
         return False
-    numeric = sum(1 for c in filled if _NUMERIC_CELL.match(c))
+    # A year is a column's period, not a quantity: "(In millions) | 2022 | 2021" is a header row.
+    numeric = sum(1 for c in filled if _NUMERIC_CELL.match(c) and not _YEAR_CELL.match(c))
     return numeric * 2 < len(filled)
 
 

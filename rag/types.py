@@ -248,7 +248,7 @@ class Citation:
     chunk_text: str = ""
 
 
-FigureStatus = Literal["verified", "derived", "unverified"]
+FigureStatus = Literal["verified", "quoted", "derived", "unverified"]
 
 
 @dataclass(frozen=True)
@@ -275,6 +275,7 @@ class Answer:
     grounded: bool = False
     refused: bool = False
     refusal_reason: str = ""
+    refusal_code: str = ""  # no_passage | no_entity | no_period | no_figure | low_score | no_answer | error
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str = ""
     backend: str = "extractive"
@@ -299,6 +300,7 @@ class Answer:
             "grounded": self.grounded,
             "refused": self.refused,
             "refusal_reason": self.refusal_reason,
+            "refusal_code": self.refusal_code,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "backend": self.backend,
             "retrieved": list(self.retrieved),

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from rag.companies import mentions
 from rag.figures import parse_figures, same_quantity
-from rag.tables import figures_in
+from rag.tables import column_of, figures_in, table_rows
 from rag.answer import INSTRUCTION, identity_text, period_text
-from rag.intent import Intent
+from rag.query import QueryAnalysis
 from rag.text import is_header_row, is_table_line, split_sentences, table_gaps
 from rag.types import CheckedFigure, Chunk, Figure
 
@@ -40,14 +40,15 @@ def answer_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
 def check_figures(
     text: str,
     cited: Sequence[Chunk],
-    intent: Intent,
+    intent: QueryAnalysis,
     *,
     derived: Sequence[tuple[str, str]] = (),
 ) -> list[CheckedFigure]:
     """Check each figure of an answer against the chunks its sentence cites.
 
     A figure is ``verified`` when the same quantity (any written form, within its precision) is in a cited chunk
-    whose passage is about the asked period and entities; ``derived`` when it is the result of arithmetic the
+    whose passage is about the asked period and entities and names the question's other names (hints); ``quoted``
+    when it is there for the asked period and entities but a name the question writes is not; ``derived`` when it is the result of arithmetic the
     answer shows; otherwise ``unverified`` with the reason.
     """
     results: list[CheckedFigure] = []
@@ -62,7 +63,7 @@ def check_figures(
     return results
 
 
-def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], intent: Intent,
+def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], intent: QueryAnalysis,
                derived: Sequence[tuple[list[Figure], str]]) -> CheckedFigure:
     def out(status: str, citation: int | None, reason: str = "", arithmetic: str = "") -> CheckedFigure:
         value = float(f"{fig.quantity:.12g}")  # 4.1 * 1e9 is 4099999999.9999995 in floating point
@@ -70,6 +71,7 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
                              arithmetic)
 
     wrong_context = ""
+    quoted: CheckedFigure | None = None
     for n in refs:
         if not 1 <= n <= len(cited):
             continue
@@ -84,11 +86,20 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
             if INSTRUCTION.search(_passage(chunk.text, found)[0]):
                 problem = "only inside an instruction to the assistant, which states no fact"
             if not problem:
-                return out("verified", n)
+                unnamed = [h for h in intent.hints if not mentions(h, f"{_passage(chunk.text, found)[0]} "
+                                                                      f"{_passage(chunk.text, found)[1]} "
+                                                                      f"{identity_text(chunk)}".lower())]
+                if not unnamed:
+                    return out("verified", n)
+                quoted = quoted or out("quoted", n, f"[{n}] gives {found.text} but does not name "
+                                                    f"{', '.join(unnamed)}, which the question names")
+                continue
             wrong_context = wrong_context or f"[{n}] gives {found.text} {problem}"
     for results, arith in derived:
         if any(same_quantity(fig, r) for r in results):
             return out("derived", refs[0] if refs else None, arithmetic=arith)
+    if quoted is not None:
+        return quoted
     if wrong_context:
         return out("unverified", refs[0] if refs else None, wrong_context)
     if not refs:
@@ -97,20 +108,36 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
     return out("unverified", refs[0], f"not found in the cited passage {where}")
 
 
-def _context_problem(chunk: Chunk, found: Figure, intent: Intent) -> str:
+def _context_problem(chunk: Chunk, found: Figure, intent: QueryAnalysis) -> str:
     """Why the passage around a found figure is not about the question's period or company ('' if it is).
 
     The period must be written in the figure's sentence (for a table row, its header) or the document's title; a
     company may also be named in the sentence before it, the section or the document's metadata.
     """
     passage, before = _passage(chunk.text, found)
-    if intent.years and not any(y in period_text(passage, chunk.title, before) for y in intent.years):
+    column_year = _column_year(chunk, found)
+    if intent.years and column_year is not None:
+        if str(column_year) not in intent.years:
+            return f"for another period (its column is {column_year}; the question asks about {' or '.join(intent.years)})"
+    elif intent.years and not any(y in period_text(passage, chunk.title, before) for y in intent.years):
         return f"for another period (the question asks about {' or '.join(intent.years)})"
     hay = f"{passage} {before} {identity_text(chunk)}".lower()
     absent = [e for e in intent.entities if not mentions(e, hay)]
     if absent:
         return f"about another company (the question asks about {', '.join(absent)})"
     return ""
+
+
+def _column_year(chunk: Chunk, found: Figure) -> int | None:
+    """The year of the table column a figure's cell is in, read from the table's own header rows (None when the
+    figure is in no table cell, or its column names no year)."""
+    if " | " not in chunk.text and "\t" not in chunk.text:
+        return None
+    for row in table_rows(chunk):
+        col = column_of(row, found.start)
+        if col is not None:
+            return row.years[col]
+    return None
 
 
 def _passage(text: str, fig: Figure) -> tuple[str, str]:

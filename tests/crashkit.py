@@ -20,7 +20,7 @@ from ingest.pipeline import Ingestor
 from rag.assistant import Assistant, build_assistant
 from rag.config import Settings
 from rag.embeddings import Embedder
-from rag.intent import analyze
+from rag.query import analyze
 from rag.store import ChunkStore
 
 

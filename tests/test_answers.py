@@ -17,7 +17,7 @@ from rag.answer import ExtractiveAnswerer
 from rag.assistant import Assistant, build_assistant, rewrite_follow_up
 from rag.config import MINILM, Settings
 from rag.embeddings import Embedder, SentenceTransformerEmbeddings
-from rag.intent import analyze
+from rag.query import analyze
 from rag.store import ChunkStore
 from rag.types import Chunk, Filters, RetrievedChunk
 from rag.verify import check_figures
@@ -105,8 +105,10 @@ def test_table_row_continued_on_page_two_is_read_with_its_header(assistant: Assi
     assert (Path(c.source).name, c.page) == (FILING, 2)
     assert c.quote == ("Item | 2025 (RMB million) | 2024 (RMB million) | Change (%)\n"
                        "Finance costs | (38.7) | (41.2) | (6.1)")
-    first = a.figures[0]
-    assert (first.text, first.value, first.unit, first.status) == ("(38.7)", -38.7e6, "CNY", "verified")
+    # The table reader states the cell with its header's unit and scale; the row as printed is the quote.
+    assert [(f.text, f.value, f.unit, f.status) for f in a.figures] == [
+        ("-RMB 38.7 million", -38.7e6, "CNY", "verified")]
+    assert a.answer == "Finance costs, 2025 (RMB million): -RMB 38.7 million [1]."
 
 
 @pytest.mark.parametrize("question, reason", [
@@ -159,13 +161,14 @@ def test_a_true_figure_of_another_company_or_year_is_not_verified(assistant: Ass
     ("生物医药板块2025年涨了多少？", ()),
     ("CXO公司2025年预计营业收入是多少？", ("CXO",)),
     # English names inside Chinese text (a CJK character before them once hid them) ...
-    ("康方生物2024年9月与Orchid Bio的交易中，最高可获得多少里程碑付款？", ("Orchid", "Bio", "康方")),
+    ("康方生物2024年9月与Orchid Bio的交易中，最高可获得多少里程碑付款？", ("康方", "Orchid", "Bio")),
     ("百济神州与Novartis的交易首付款是多少？", ("Novartis",)),
     # ... but "BD" (business development) names no one.
     ("2025年对外授权BD交易的首付款总额是多少？", ()),
 ])
 def test_companies_named_in_chinese_are_entities(question: str, names: tuple[str, ...]) -> None:
-    assert analyze(question).entities == names
+    # ``named``: entities (the company lexicon, the corpus's metadata, Chinese names), then the other names (hints)
+    assert analyze(question).named == names
 
 
 def test_filters_restrict_what_is_cited(assistant: Assistant) -> None:

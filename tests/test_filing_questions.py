@@ -133,8 +133,9 @@ def test_a_row_of_a_spaced_table_is_quoted_and_read_with_its_header(assistant: A
     (c,) = a.citations
     assert Path(c.source).name == "akeso-2025-annual-results.md"
     assert c.quote == f"{HEADER}\n| R&D expenses | 24,550.0 | 6,600.0 |"
-    figures = {f.text: (f.value, f.unit, f.status) for f in a.figures}
-    assert figures["6,600.0"] == (6.6e9, "CNY", "verified")
+    # the table reader states the cell with its column's unit and scale; the row with its header is the quote
+    assert a.answer == "R&D expenses, 2024 (RMB million): RMB 6,600 million [1]."
+    assert [(f.text, f.value, f.unit, f.status) for f in a.figures] == [("RMB 6,600 million", 6.6e9, "CNY", "verified")]
 
 
 def test_the_asked_year_finds_the_filing_among_news_of_other_years(assistant: Assistant) -> None:

@@ -149,3 +149,22 @@ def test_a_fact_with_no_context_is_left_out_and_the_rest_is_read() -> None:
     assert [f.concept for f in doc.pages[2].facts] == [
         "us-gaap:RevenueFromContractWithCustomerExcludingAssessedTax", "us-gaap:PaymentsOfDividends"]
     assert "$90.2 billion" in doc.pages[2].text  # the figure's text stays
+
+
+# -- a real EDGAR filing -----------------------------------------------------------------------------------------
+# Synovus Financial Corp.'s Form 8-K of 2023-09-18 as filed on EDGAR (inline XBRL, Workiva), the public filing kept
+# as a viewer test file in Arelle/EdgarRenderer (ixviewer-plus-src/cypress/e2e/factModal/syn-20230918.htm).
+REAL_8K = Path(__file__).parent / "data" / "edgar" / "syn-20230918.htm"
+
+
+def test_a_real_edgar_8k_reads_its_cover_facts_and_text() -> None:
+    doc = load_document(REAL_8K.read_bytes(), source=str(REAL_8K), file_name=REAL_8K.name)
+    m = doc.meta
+    assert (m.title, m.company, m.tickers, m.form, m.doc_type, m.date, m.cik, m.fiscal_year) == (
+        "Synovus Financial Corp. — Form 8-K", "Synovus Financial Corp.", ("SNV",), "8-K", "filing", "2023-09-18",
+        "0000018349", None)
+    assert doc.warnings == () and len(doc.pages) == 3
+    text = "\n".join(p.text for p in doc.pages)
+    assert "Common Stock, $1.00 Par Value | SNV | New York Stock Exchange" in text
+    assert "(Exact Name of Registrant as Specified in its Charter)" in text
+    assert "dei:" not in text and "0000018349" not in text.split("Synovus")[0]  # the hidden ix:header is no text

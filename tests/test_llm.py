@@ -64,7 +64,7 @@ def test_a_faithful_llm_answer_is_verified_and_cited(index: Settings, embedder: 
     model = RecordingFake(responses=["Chinese drugmakers concluded 157 license-out deals in 2025 [{n}]."])
     a = _assistant(index, embedder, model)
     # The fake must cite the source number our prompt gave the article's 2025 passage.
-    ranked = a.retriever.retrieve(__import__("rag.intent", fromlist=["analyze"]).analyze(Q_2025), k=5)
+    ranked = a.retriever.retrieve(__import__("rag.query", fromlist=["analyze"]).analyze(Q_2025), k=5)
     n = next(i for i, rc in enumerate(ranked, 1) if "157 deals" in rc.chunk.text)
     model.responses = [f"Chinese drugmakers concluded 157 license-out deals in 2025 [{n}]."]
     answer = a.ask(Q_2025)
@@ -93,7 +93,7 @@ def test_an_invented_figure_is_flagged_and_replaced_by_the_extractive_answer(
 def test_a_true_figure_of_another_company_is_not_verified(index: Settings, embedder: Embedder) -> None:
     q = "What was BeiGene's revenue in 2025?"
     a = _assistant(index, embedder, None)
-    ranked = a.retriever.retrieve(__import__("rag.intent", fromlist=["analyze"]).analyze(q), k=5)
+    ranked = a.retriever.retrieve(__import__("rag.query", fromlist=["analyze"]).analyze(q), k=5)
     n = next(i for i, rc in enumerate(ranked, 1) if "Revenue for 2025 was RMB 2,356.8 million" in rc.chunk.text)
     model = FakeListChatModel(responses=[f"BeiGene's revenue in 2025 was RMB 2,356.8 million [{n}]."])
     answer = _assistant(index, embedder, model, llm_fallback=False).ask(q)
@@ -139,7 +139,7 @@ def test_not_in_corpus_is_a_refusal(index: Settings, embedder: Embedder) -> None
 
 def test_streaming_yields_the_model_tokens_then_the_checked_answer(index: Settings, embedder: Embedder) -> None:
     a = _assistant(index, embedder, None)
-    ranked = a.retriever.retrieve(__import__("rag.intent", fromlist=["analyze"]).analyze(Q_2025), k=5)
+    ranked = a.retriever.retrieve(__import__("rag.query", fromlist=["analyze"]).analyze(Q_2025), k=5)
     n = next(i for i, rc in enumerate(ranked, 1) if "157 deals" in rc.chunk.text)
     text = f"In 2025 Chinese drugmakers concluded 157 license-out deals [{n}]."
     model = GenericFakeChatModel(messages=iter([AIMessage(content=text)]))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rag.types import Answer, CheckedFigure, Citation, DocumentMeta, DocumentRecord
 
-BADGE = {"verified": "✅", "derived": "🧮", "unverified": "⚠️"}
+BADGE = {"verified": "✅", "quoted": "🔎", "derived": "🧮", "unverified": "⚠️"}
 _MARK = re.compile(r"\\\[(\d+)\\\]")  # a marker [n] after md_escape
 # Markdown's active characters (CommonMark lets any ASCII punctuation be backslash-escaped); with [ and ] escaped
 # no link, image or link definition can form, with < escaped (after html.escape) no tag or autolink.
@@ -34,6 +34,8 @@ def answer_markdown(answer: Answer) -> str:
             cite = f" [{f.citation}]" if f.citation else ""
             if f.status == "verified":
                 lines.append(f"✅ {md_escape(f.text)}{cite} — quoted in its source")
+            elif f.status == "quoted":
+                lines.append(f"🔎 {md_escape(f.text)}{cite} — quoted, not matched: {md_escape(f.reason)}")
             elif f.status == "derived":
                 lines.append(f"🧮 {md_escape(f.text)}{cite} — computed: {md_escape(f.arithmetic)}")
             else:

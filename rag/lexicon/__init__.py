@@ -1,0 +1,196 @@
+"""The answer path's vocabulary as data: measures, directives, operations and non-name words, loaded and checked.
+
+Each file of this folder is under version control with its schema written at its top; ``load_lexicon`` reads
+them, checks every entry (naming the file, the entry and the field that is wrong) and returns one frozen
+``Lexicon`` that callers pass in. Adding a measure, a directive or an operation is an edit of a YAML file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rag.errors import ConfigError
+
+FOLDER = Path(__file__).resolve().parent
+MEASURE_KINDS = ("currency", "count", "percent", "per_share", "ratio", "days")
+STATEMENTS = ("income", "balance", "cash_flow", "")
+OPERATIONS = ("lookup", "compare", "change", "growth", "cagr", "ratio", "sum", "average", "list", "define",
+              "explain", "summarize")
+_DIRECTIVE_GROUPS = frozenset({"scale", "decimals", "currency", "statement"})
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A financial measure and the names (line items) that state it, in English and Chinese."""
+
+    id: str
+    kind: str
+    statement: str
+    en: tuple[str, ...]
+    zh: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.en + self.zh
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A way of saying how to answer ("Answer in USD billions"): its pattern and what it sets."""
+
+    name: str
+    pattern: re.Pattern[str]
+    percent: bool = False
+    decimals: int | None = None
+    sentence: bool = False
+
+
+@dataclass(frozen=True)
+class OperationCue:
+    op: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """All the vocabulary of the answer path, loaded once (``load_lexicon``) and passed in."""
+
+    measures: tuple[Measure, ...]
+    directives: tuple[Directive, ...]
+    operations: tuple[OperationCue, ...]
+    not_names: frozenset[str]
+    question_words: frozenset[str]
+
+    def measure(self, measure_id: str) -> Measure | None:
+        return next((m for m in self.measures if m.id == measure_id), None)
+
+
+def _read(path: Path, key: str) -> list[Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise ConfigError(f"{path}: needs a list under '{key}'")
+    return list(data[key])
+
+
+def _field(path: Path, i: int, entry: Any, name: str, kind: type, *, required: bool = True) -> Any:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{path}: entry {i + 1} is not a mapping")
+    if name not in entry:
+        if required:
+            raise ConfigError(f"{path}: entry {i + 1} ({entry.get('id') or entry.get('name') or entry.get('op')}) "
+                              f"lacks '{name}'")
+        return None
+    value = entry[name]
+    if not isinstance(value, kind) or (kind is str and not value and name not in ("statement",)):
+        raise ConfigError(f"{path}: entry {i + 1} field '{name}' must be a non-empty {kind.__name__}, "
+                          f"got {value!r}")
+    return value
+
+
+def _names(path: Path, i: int, entry: Any, name: str) -> tuple[str, ...]:
+    values = _field(path, i, entry, name, list)
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        raise ConfigError(f"{path}: entry {i + 1} field '{name}' must list non-empty strings")
+    return tuple(" ".join(str(v).lower().split()) for v in values)
+
+
+def _compile(path: Path, i: int, text: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error as exc:
+        raise ConfigError(f"{path}: entry {i + 1} pattern does not compile: {exc}") from exc
+
+
+def load_measures(path: Path) -> tuple[Measure, ...]:
+    out: list[Measure] = []
+    for i, e in enumerate(_read(path, "measures")):
+        mid = _field(path, i, e, "id", str)
+        kind = _field(path, i, e, "kind", str)
+        if kind not in MEASURE_KINDS:
+            raise ConfigError(f"{path}: measure {mid}: kind {kind!r} is not one of {', '.join(MEASURE_KINDS)}")
+        statement = e.get("statement", "")
+        if statement not in STATEMENTS:
+            raise ConfigError(f"{path}: measure {mid}: statement {statement!r} is not one of "
+                              f"{', '.join(repr(s) for s in STATEMENTS)}")
+        if any(m.id == mid for m in out):
+            raise ConfigError(f"{path}: measure {mid} is listed twice")
+        out.append(Measure(mid, kind, statement, _names(path, i, e, "en"), _names(path, i, e, "zh")))
+    return tuple(out)
+
+
+def load_directives(path: Path) -> tuple[Directive, ...]:
+    out: list[Directive] = []
+    for i, e in enumerate(_read(path, "directives")):
+        name = _field(path, i, e, "name", str)
+        pattern = _compile(path, i, _field(path, i, e, "pattern", str))
+        unknown = set(pattern.groupindex) - _DIRECTIVE_GROUPS
+        if unknown:
+            raise ConfigError(f"{path}: directive {name!r}: unknown group(s) {', '.join(sorted(unknown))} "
+                              f"(known: {', '.join(sorted(_DIRECTIVE_GROUPS))})")
+        decimals = _field(path, i, e, "decimals", int, required=False)
+        percent = bool(_field(path, i, e, "percent", bool, required=False))
+        sentence = bool(_field(path, i, e, "sentence", bool, required=False))
+        out.append(Directive(name, pattern, percent, decimals, sentence))
+    return tuple(out)
+
+
+def load_operations(path: Path) -> tuple[OperationCue, ...]:
+    out: list[OperationCue] = []
+    for i, e in enumerate(_read(path, "operations")):
+        op = _field(path, i, e, "op", str)
+        if op not in OPERATIONS:
+            raise ConfigError(f"{path}: entry {i + 1}: op {op!r} is not one of {', '.join(OPERATIONS)}")
+        out.append(OperationCue(op, _compile(path, i, _field(path, i, e, "pattern", str))))
+    return tuple(out)
+
+
+def load_words(path: Path) -> tuple[frozenset[str], frozenset[str]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from exc
+    lists = []
+    for key in ("not_names", "question_words"):
+        values = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            raise ConfigError(f"{path}: '{key}' must be a list of words")
+        lists.append(frozenset(v.lower() for v in values))
+    return lists[0], lists[1]
+
+
+def load_lexicon(folder: Path | None = None) -> Lexicon:
+    """Read and check the vocabulary files of ``folder`` (default: this package's own).
+
+    Raises:
+        ConfigError: naming the file, the entry and the field that is wrong.
+    """
+    folder = folder or FOLDER
+    not_names, question_words = load_words(folder / "words.yaml")
+    return Lexicon(
+        measures=load_measures(folder / "measures.yaml"),
+        directives=load_directives(folder / "directives.yaml"),
+        operations=load_operations(folder / "operations.yaml"),
+        not_names=not_names,
+        question_words=question_words,
+    )
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """The packaged vocabulary, loaded once per process."""
+    return load_lexicon()
+
+
+# The packaged vocabulary's patterns, held here so that the pattern audit (tests/test_patterns.py) reads the
+# patterns that come from data like any other.
+LEXICON_PATTERNS = tuple(d.pattern for d in default_lexicon().directives) + tuple(
+    o.pattern for o in default_lexicon().operations)

@@ -1,0 +1,285 @@
+"""Query analysis: a question taken apart once into a typed ``QueryAnalysis`` that every later stage reads.
+
+Directives ("Answer in USD billions.", "Round to two decimal places", 请用亿元回答) are taken out of the question
+and turned into an ``AnswerFormat``; periods are parsed once; entities come from the company lexicon and the
+documents' own metadata, while other capitalised words are ``hints`` that may raise a score but never refuse;
+measures come from the measure lexicon; the operation (lookup, change, growth, average ...) from the operation
+cues. All vocabulary is ``rag.lexicon`` data, passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rag.companies import names_of, multiword_names
+from rag.glossary import alternatives
+from rag.intent import (
+    _COMPARE_WORDS,
+    _CORPORATE_WORDS,
+    _COUNT_WORDS,
+    _CURRENCY_WORDS,
+    _DATE,
+    _PERCENT_WORDS,
+    _YEAR,
+    _ZH_YEAR,
+    chinese_companies,
+)
+from rag.lexicon import Lexicon, default_lexicon
+from rag.text import search_tokens
+
+_NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "一": 1, "两": 2, "二": 2, "三": 3, "四": 4}
+_SCALE_WORDS = {"thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6, "billion": 1e9,
+                "billions": 1e9, "units": 1.0, "亿元": 1e8, "万元": 1e4, "百万元": 1e6, "千元": 1e3, "元": 1.0,
+                "亿美元": 1e8, "万美元": 1e4, "百万美元": 1e6}
+_CURRENCY_CODES = {"usd": "USD", "us$": "USD", "$": "USD", "dollars": "USD", "us dollars": "USD", "rmb": "CNY",
+                   "cny": "CNY", "yuan": "CNY", "hkd": "HKD", "eur": "EUR"}
+_STATEMENTS = {"income": "income", "operations": "income", "p&l": "income", "balance": "balance",
+               "financial position": "balance", "cash": "cash_flow"}
+# A capitalised run of words: a name, a ticker or a product ("Zai Lab", "AAPL", "New-Co").
+_CAPITALISED = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-']*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&\-']*)*)")
+_QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)[- ]quarter\b|第([一二三四])季度|([1-4])Q\b",
+                      re.IGNORECASE)
+_HALF = re.compile(r"\bH([12])\b|\b(first|second)[- ]half\b|([上下])半年|\bsix[- ]months?\b|\binterim\b|半年度|中期",
+                   re.IGNORECASE)
+_NINE = re.compile(r"\bnine[- ]months?\b|\b9M\b|前三季度|1-9月", re.IGNORECASE)
+_FY_SHORT = re.compile(r"\bFY\s?'?(\d{2})\b", re.IGNORECASE)
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "三": 3, "四": 4, "上": 1, "下": 2}
+
+
+@dataclass(frozen=True)
+class AnswerFormat:
+    """How the question asks the answer to be written (from its directives)."""
+
+    scale: float | None = None  # 1e9 for "in USD billions"; None: as the source writes it
+    currency: str = ""
+    decimals: int | None = None
+    percent: bool = False
+    statement: str = ""  # income | balance | cash_flow: the statement to rely on
+
+
+@dataclass(frozen=True)
+class Period:
+    """A period the question asks about: a fiscal or calendar year, or part of one."""
+
+    year: int
+    months: int = 12  # 3 (a quarter), 6 (a half), 9 (nine months), 12 (a year)
+    part: int = 0  # which quarter (1-4) or half (1-2); 0 for a year or nine months
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    """A question taken apart for retrieval, the readers and the figure check."""
+
+    question: str  # without inline filters and directives: what is searched for
+    years: tuple[str, ...]
+    dates: tuple[str, ...]  # "January 12": a day that names an event, to be found near the figure
+    entities: tuple[str, ...]  # companies known to the lexicon or the corpus (or named in Chinese): must match
+    quantity: str | None  # "currency" | "count" | "percent" | "code" | None
+    terms: tuple[str, ...]  # search tokens of the question and their glossary translations
+    concepts: tuple[frozenset[str], ...]  # one per question token: that token or any of its translations
+    comparison: bool
+    wants_figure: bool
+    hints: tuple[str, ...] = ()  # other capitalised words ("Orchid", "New-Co"): a boost, never a refusal
+    asked: str = ""  # the question as asked (with its directives)
+    directives: tuple[str, ...] = ()  # the directives as written, taken out of ``question``
+    format: AnswerFormat = field(default_factory=AnswerFormat)
+    periods: tuple[Period, ...] = ()
+    measures: tuple[str, ...] = ()  # ids of rag/lexicon/measures.yaml
+    operation: str = "lookup"
+
+    @property
+    def named(self) -> tuple[str, ...]:
+        """Every name the question writes: entities, then hints."""
+        return self.entities + tuple(h for h in self.hints if h not in self.entities)
+
+
+def strip_directives(question: str, lexicon: Lexicon) -> tuple[str, tuple[str, ...], AnswerFormat]:
+    """The question without its directives, the directives as written, and the format they ask for."""
+    text = question
+    found: list[str] = []
+    scale: float | None = None
+    currency = ""
+    decimals: int | None = None
+    percent = False
+    statement = ""
+    for d in lexicon.directives:
+        while (m := d.pattern.search(text)) is not None and m.group().strip(" ,;.。，"):
+            groups = {k: (v or "").lower() for k, v in m.groupdict().items()}
+            if groups.get("scale"):
+                scale = _SCALE_WORDS.get(groups["scale"], scale)
+                if "美元" in groups["scale"]:
+                    currency = "USD"
+                elif groups["scale"].endswith("元"):
+                    currency = currency or "CNY"
+            if groups.get("currency"):
+                currency = _CURRENCY_CODES.get(groups["currency"], currency)
+            if groups.get("decimals"):
+                raw = groups["decimals"]
+                decimals = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, decimals)
+            if groups.get("statement"):
+                statement = next((v for k, v in _STATEMENTS.items() if k in groups["statement"]), statement)
+            if d.decimals is not None:
+                decimals = d.decimals
+            percent = percent or d.percent
+            found.append(m.group().strip(" ,;.。，"))
+            keep_end = text[m.end() - 1] if m.group()[-1:] in "?？" else ""
+            text = f"{text[: m.start()]} {keep_end}{text[m.end():]}"
+    text = " ".join(text.split())
+    text = re.sub(r"(?<!\s)\s+([?？.!,])", r"\1", text).strip(" ,;:：，")
+    return text, tuple(found), AnswerFormat(scale, currency, decimals, percent, statement)
+
+
+def parse_periods(question: str, years: Iterable[str]) -> tuple[Period, ...]:
+    """The periods a question names: each asked year, as a whole year or the quarter, half or nine months named."""
+    months, part = 12, 0
+    if (q := _QUARTER.search(question)) is not None:
+        months = 3
+        raw = next(g for g in q.groups() if g)
+        part = int(raw) if raw.isdigit() else _ORDINAL.get(raw.lower(), 0)
+    elif _NINE.search(question) is not None:
+        months = 9
+    elif (h := _HALF.search(question)) is not None:
+        months = 6
+        raw = next((g for g in h.groups() if g), "")
+        part = int(raw) if raw.isdigit() else _ORDINAL.get(raw.lower(), 1 if raw == "" else 0)
+        part = part or 1
+    return tuple(Period(int(y), months, part) for y in years)
+
+
+def _operation(question: str, lexicon: Lexicon) -> str:
+    return next((cue.op for cue in lexicon.operations if cue.pattern.search(question)), "lookup")
+
+
+def _measures(question: str, lexicon: Lexicon) -> tuple[str, ...]:
+    """Measures the question names, longest name first so that "net income" is not also "income"."""
+    low = " " + " ".join(question.lower().split()) + " "
+    names = sorted(((n, m.id) for m in lexicon.measures for n in m.names), key=lambda p: -len(p[0]))
+    found: list[str] = []
+    for name, mid in names:
+        at = _find_name(low, name)
+        if at >= 0:
+            found.append(mid)
+            low = low[:at] + " " * len(name) + low[at + len(name):]
+    return tuple(dict.fromkeys(found))
+
+
+def _find_name(text: str, name: str) -> int:
+    """Where ``name`` is in ``text`` as whole words (Chinese: anywhere), or -1."""
+    start = 0
+    while (at := text.find(name, start)) >= 0:
+        before = text[at - 1] if at else " "
+        after = text[at + len(name)] if at + len(name) < len(text) else " "
+        if "\u4e00" <= name[0] <= "\u9fff" or (not before.isalnum() and not after.isalnum()):
+            return at
+        start = at + 1
+    return -1
+
+
+def _known(word: str, known: frozenset[str]) -> bool:
+    """Whether a word names a company of the lexicon or of the corpus's documents."""
+    key = word.lower().strip(".'’").removesuffix("'s").removesuffix("’s")
+    return len(names_of(key)) > 1 or key in known
+
+
+def known_names(companies: Iterable[str], tickers: Iterable[str] = ()) -> frozenset[str]:
+    """The lower-case words a question may name a corpus company by: each ticker, each company's full name and
+    its first distinctive word ("Apple Inc." -> "apple inc.", "apple"; "McDonald's Corporation" -> "mcdonald's",
+    "mcdonald")."""
+    out: set[str] = {t.lower() for t in tickers if t}
+    for name in companies:
+        low = " ".join(name.lower().split())
+        if not low:
+            continue
+        out.add(low)
+        first = low.split()[0].strip(",.")
+        if len(first) > 2 and first not in _CORPORATE_WORDS:
+            out.update({first, first.removesuffix("'s").removesuffix("’s")})
+    return frozenset(out)
+
+
+def analyze(question: str, *, lexicon: Lexicon | None = None, known: frozenset[str] = frozenset()) -> QueryAnalysis:
+    """Take a question apart.
+
+    Args:
+        question: the question, inline filters already taken out (``rag.intent.split_filters``).
+        lexicon: the vocabulary (default: the packaged one).
+        known: lower-case company names and tickers of the corpus's documents (``known_names``).
+    """
+    lexicon = lexicon or default_lexicon()
+    text, directives, answer_format = strip_directives(question, lexicon)
+    years = list(dict.fromkeys(_YEAR.findall(text) + _ZH_YEAR.findall(text)))
+    years += [y for y in (f"20{m}" for m in _FY_SHORT.findall(text)) if y not in years]
+    undated = _DATE.sub(" ", text)
+    entities: list[str] = []
+    hints: list[str] = []
+    for m in _CAPITALISED.finditer(undated):
+        words = m.group(1).split()
+        sentence_start = m.start() == 0 or undated[: m.start()].rstrip()[-1:] in (".", "?", "!", ":", ";")
+        for i, w in enumerate(words):
+            w = w.strip(".")
+            low = w.lower()
+            if len(w) < 2 or w.isdigit() or low in lexicon.not_names or re.fullmatch(r"[A-Z]{1,3}-?\d.*", w):
+                continue
+            if _known(w, known):
+                entities.append(w.removesuffix("'s").removesuffix("’s"))
+            elif not (i == 0 and sentence_start and w[1:].islower() and undated[m.end():m.end() + 1] in " '’"):
+                # (an English sentence's first word is capitalised anyway; "CXO公司" or "BeiGene" still names)
+                hints.append(w.removesuffix("'s").removesuffix("’s"))
+    entities += chinese_companies(undated)
+    # "Zai Lab", "Sino Biopharm": one company, matched through its names by the first word (see rag.companies).
+    for written, first in multiword_names(undated):
+        rest = {w.lower() for w in written.split()[1:]}
+        entities = [e for e in entities if e.lower() not in rest or e.lower() == first.lower()]
+        hints = [h for h in hints if h.lower() not in rest]
+        if first.lower() not in {e.lower() for e in entities}:
+            entities.append(first)
+    entities = list(dict.fromkeys(entities))
+    hints = [h for h in dict.fromkeys(hints) if h not in entities]
+    quantity = _quantity(text, answer_format)
+    wants = quantity is not None or bool(re.search(r"\bwhat (was|were|is|are)\b|多少|几", text, re.IGNORECASE))
+    own = [t for t in dict.fromkeys(search_tokens(text)) if t not in years]
+    concepts = tuple(alternatives(t) for t in own)
+    # A company named in one language is searched for by its names in the other too (君实 -> junshi).
+    for e in entities:
+        names = frozenset(t for n in names_of(e) for t in search_tokens(n) if t not in _CORPORATE_WORDS)
+        if len(names) > 1:
+            merged = [c | names if c & names else c for c in concepts]
+            concepts = tuple(merged) if merged != list(concepts) else concepts + (names,)
+    terms = tuple(dict.fromkeys(t for c in concepts for t in sorted(c)))
+    return QueryAnalysis(
+        question=text,
+        years=tuple(years),
+        dates=tuple(dict.fromkeys(_DATE.findall(text))),
+        entities=tuple(entities),
+        quantity=quantity,
+        terms=terms,
+        concepts=concepts,
+        comparison=bool(_COMPARE_WORDS.search(text)) and (len(years) >= 2 or bool(re.search(r"ratio|share", text))),
+        wants_figure=wants,
+        hints=tuple(hints),
+        asked=question,
+        directives=directives,
+        format=answer_format,
+        periods=parse_periods(text, years),
+        measures=_measures(text, lexicon),
+        operation=_operation(text, lexicon),
+    )
+
+
+def _quantity(text: str, answer_format: AnswerFormat) -> str | None:
+    if re.search(r"\bcodes?\b|\btickers?\b|代码", text, re.IGNORECASE):
+        return "code"
+    if answer_format.percent or _PERCENT_WORDS.search(text):
+        quantity: str | None = "percent"
+    else:
+        quantity = None
+    if _COUNT_WORDS.search(text):
+        return "count"
+    if _CURRENCY_WORDS.search(text) and not (quantity == "percent" and re.search(r"growth|rate|%|同比", text)):
+        return "currency"
+    if quantity is None and (answer_format.scale is not None or answer_format.currency):
+        return "currency"
+    return quantity

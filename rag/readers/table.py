@@ -1,0 +1,169 @@
+"""The table-cell reader: a line item × period read from the tables of the retrieved chunks, and arithmetic on it.
+
+Rows are matched to the question by their label (and section) against the question's words and the measure
+lexicon's line-item names; columns by the period their header names. A cell's figure is read with the unit and
+scale its header states (``rag.tables.figures_in``, the same reading the figure check uses), so what the answer
+states is what the check finds. Change, growth, average and sum go through ``rag.calculator``; "which year"
+questions compare the asked row across its period columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rag.calculator import compute
+from rag.companies import mentions
+from rag.compose import compose
+from rag.figures import format_quantity
+from rag.lexicon import Lexicon, default_lexicon
+from rag.query import QueryAnalysis
+from rag.readers import Evidence
+from rag.tables import TableRow, table_rows
+from rag.text import search_tokens
+from rag.types import Chunk, Figure, RetrievedChunk
+
+NAME = "table"
+# Words that say what to do with a row, not which row: they are not matched against labels.
+_NOISE = frozenset(search_tokens(
+    "change changes percentage percent average mean sum difference increase decrease growth rate ratio year years "
+    "fiscal value amount between from what how much did was were is are the in of for and which largest "
+    "smallest higher lower larger smaller highest lowest compared respectively both each"))
+_CURRENCY_UNITS = ("USD", "CNY", "HKD", "EUR")
+MIN_SCORE = 0.55
+SURE = 0.8  # a named measure's row this sure is read from the table before any sentence
+_ARITHMETIC = ("change", "growth", "average", "sum")
+OPERATIONS = (*_ARITHMETIC, "compare")  # what only this reader answers from tables
+
+
+def _label_score(analysis: QueryAnalysis, row: TableRow, asked: set[str], lexicon: Lexicon) -> float:
+    label = row.label.lower()
+    own = set(search_tokens(row.label)) - _NOISE
+    around = set(search_tokens(row.section)) - _NOISE
+    measure = any(_names(label, name) for mid in analysis.measures
+                  for m in [lexicon.measure(mid)] if m is not None for name in m.names)
+    if not own and not measure:
+        return 0.0
+    hit = own & asked
+    if not hit and not measure:
+        return 0.0
+    precision = len(hit) / len(own) if own else 1.0
+    recall = len(asked & (own | around)) / len(asked) if asked else 0.0
+    if measure:  # the label is a line-item name of the asked measure ("capex" -> "Purchases of property, ...")
+        precision, recall = max(precision, 0.8), max(recall, 0.3)
+    verbatim = 0.15 if label and " ".join(label.split()) in " ".join(analysis.question.lower().split()) else 0.0
+    return 0.4 * precision + 0.4 * recall + (0.15 if measure else 0.0) + verbatim + 0.05 / (1 + row.rank)
+
+
+def _about(chunk: Chunk) -> str:
+    """What a chunk is about, lower case: its text and its document's identity."""
+    stem = chunk.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return f"{chunk.text} {chunk.title} {chunk.company} {' '.join(chunk.tickers)} {stem} {chunk.section}".lower()
+
+
+def _names(label: str, name: str) -> bool:
+    at = label.find(name)
+    if at < 0:
+        return False
+    end = at + len(name)
+    return (at == 0 or not label[at - 1].isalnum()) and (end == len(label) or not label[end].isalnum())
+
+
+def _columns(row: TableRow, analysis: QueryAnalysis) -> list[int]:
+    """The row's columns for the asked periods (in the question's order), or [] when one is missing."""
+    want_months = analysis.periods[0].months if analysis.periods else 12
+    out = []
+    for y in analysis.years:
+        year = int(y)
+        options = [c for c, cy in enumerate(row.years) if cy == year and row.figures[c] is not None]
+        if not options:
+            return []
+        fitting = [c for c in options if row.months[c] in ((want_months, 0) if want_months == 12 else (want_months,))]
+        out.append((fitting or options)[0])
+    return out
+
+
+def read(analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
+         lexicon: Lexicon | None = None) -> Evidence | None:
+    """The best-matching row's cell(s) for the asked period(s), with the operation applied; None if no row fits."""
+    lexicon = lexicon or default_lexicon()
+    asked = set(search_tokens(analysis.question)) - _NOISE - set(analysis.years)
+    best: tuple[float, TableRow, list[int]] | None = None
+    for rank, rc in enumerate(ranked):
+        about = _about(rc.chunk)
+        if not all(mentions(e, about) for e in analysis.entities):
+            continue  # a table of another company answers nothing about the asked one
+        unnamed = [h for h in analysis.hints if not mentions(h, about)]
+        for row in table_rows(rc.chunk, rank):
+            score = _label_score(analysis, row, asked, lexicon) * (0.75 if unnamed else 1.0)
+            if score < MIN_SCORE:
+                continue
+            cols = _columns(row, analysis)
+            op = analysis.operation
+            if not analysis.years:
+                dated = [c for c, y in enumerate(row.years) if y is not None and row.figures[c] is not None]
+                if op in _ARITHMETIC or op == "compare":
+                    cols = dated
+                else:
+                    cols = dated[:1] or [c for c, f in enumerate(row.figures) if f is not None][:1]
+                score *= 0.8
+            if not cols or (op in ("change", "growth") and len(cols) < 2):
+                continue
+            if best is None or score > best[0]:
+                best = (score, row, cols)
+    if best is None:
+        return None
+    score, row, cols = best
+    return _answer(analysis, row, cols, score)
+
+
+def _answer(analysis: QueryAnalysis, row: TableRow, cols: list[int], score: float) -> Evidence | None:
+    figures = [row.figures[c] for c in cols]
+    inputs = [f for f in figures if f is not None]
+    op = analysis.operation
+    label = row.label if not row.section else f"{row.section} — {row.label}"
+    what = f"{label}"
+    if op == "compare" and len(cols) >= 2:
+        pick_low = any(w in analysis.question.lower() for w in ("lower", "smaller", "lowest", "smallest", "less"))
+        ordered = sorted(zip(cols, inputs, strict=True), key=lambda p: p[1].quantity, reverse=not pick_low)
+        c, f = ordered[0]
+        year = row.years[c]
+        others = ", ".join(f"{_stated(g)} in {row.years[d]}" for d, g in ordered[1:])
+        lead = f"{what} was {'lowest' if pick_low else 'highest'} in {year}: {_stated(f)} (against {others})"
+        return Evidence(compose([(row, "")], lead=lead, quote_in_text=False), score, NAME)
+    if op in _ARITHMETIC and len(inputs) >= (1 if op in ("average", "sum") else 2):
+        ordered = sorted(zip(cols, inputs, strict=True), key=lambda p: row.years[p[0]] or 0, reverse=True)
+        try:
+            result = compute(op, [f for _, f in ordered], decimals=analysis.format.decimals)
+        except ValueError:
+            return None
+        stated = [f"{_stated(f)} in {row.years[c]}" for c, f in ordered]
+        noun = {"change": "change in", "growth": "percentage change in", "average": "average of",
+                "sum": "sum of"}[op]
+        lead = f"The {noun} {what} ({', '.join(stated)}) is {result.text}: {result.expression}"
+        return Evidence(compose([(row, "")], lead=lead, arithmetic=[(result.text, result.expression)],
+                                quote_in_text=False), score, NAME)
+    if op in ("change", "growth"):
+        return None
+    f = inputs[0]
+    header = row.headers[cols[0]] or (str(row.years[cols[0]]) if row.years[cols[0]] else "")
+    shown = _stated(f)
+    fmt = analysis.format
+    if fmt.scale and f.unit != "%" and f.quantity:
+        converted = format_quantity(f.quantity, f.unit if f.unit in _CURRENCY_UNITS else "",
+                                    fmt.scale if fmt.scale in (1e3, 1e4, 1e6, 1e8, 1e9) else 1.0)
+        if converted != shown:
+            shown = f"{shown} ({converted})"
+    lead = f"{what}{', ' + header if header else ''}: {shown}"
+    return Evidence(compose([(row, "")], lead=lead, quote_in_text=False), score, NAME, (f,))
+
+
+def _stated(f: Figure) -> str:
+    """A cell's figure written with its scale ("24.5 million" for 24.5 under "£m"), as the check reads it back."""
+    if f.unit == "%" or f.scale == 1.0:
+        return f.text if not f.text.startswith("(") else format_quantity(f.quantity, _unit(f))
+    hint = f.scale if f.scale in (1e3, 1e4, 1e6, 1e8, 1e9) else 1.0
+    return format_quantity(f.quantity, _unit(f), hint)
+
+
+def _unit(f: Figure) -> str:
+    return f.unit if f.unit in _CURRENCY_UNITS or f.unit == "%" else ""
