@@ -17,6 +17,8 @@ from rag.config import Settings
 from rag.embeddings import Embedder, make_embedder
 from rag.errors import ConfigError
 
+ROOT = SUITES.parents[1]  # the project root: a suite's .documents file names folders relative to it
+
 logger = logging.getLogger(__name__)
 
 EXTERNAL = ("fineval_rigor", "tatqa")
@@ -93,8 +95,20 @@ def _resolve(arg: str, limit: int | None) -> tuple[str, list[SuiteQuestion], lis
     path = Path(arg)
     if not path.is_file() and (SUITES / arg).is_file():
         path = SUITES / arg
+    if not path.is_file() and (SUITES / f"{arg}.jsonl").is_file():  # "real_filings" names its suite file
+        path = SUITES / f"{arg}.jsonl"
     if not path.is_file():
         raise ConfigError(f"no suite {arg!r}: give a JSONL file or one of {', '.join(EXTERNAL)}")
     docs_dir = path.with_suffix("")
     documents = [docs_dir] if docs_dir.is_dir() else []
+    listed = path.with_suffix(".documents")
+    if listed.is_file():  # documents kept outside the project (../shared/filings): one folder or file a line
+        documents = []
+        for line in listed.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                where = (ROOT / line.strip()).resolve()
+                if not where.exists():
+                    raise ConfigError(f"{listed}: {line.strip()} ({where}) does not exist; the suite's documents "
+                                      "must be there to run it")
+                documents.append(where)
     return path.stem, load_suite(path), documents

@@ -6,15 +6,16 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from rag.companies import mentions
 from rag.figures import format_quantity, parse_figures, same_quantity
 from rag.tables import figures_in
 from rag.intent import date_forms
+from rag.lexicon import Lexicon, default_lexicon
 from rag.query import QueryAnalysis
-from rag.text import YEAR_IN_TEXT, is_header_row, is_table_line, search_tokens, split_sentences, table_gaps
+from rag.text import is_header_row, is_table_line, search_tokens, split_sentences, table_gaps
 from rag.compose import Draft, compose as _compose, refusal
+from rag.context import INSTRUCTION, identity_text as _haystack, mentions_year, names_hint, period_text
 from rag.types import Chunk, Figure, RetrievedChunk
 
 Similarity = Callable[[str, list[str]], list[float]]
@@ -26,14 +27,6 @@ DISTINCT_MEASURES = frozenset(
     "upfront milestone milestones revenue revenues profit profits income loss losses expense expenses cash royalty "
     "royalties 首付款 里程碑 收入 营收 利润 亏损 现金 特许权".split()
 )
-# A sentence that speaks to the assistant ("Ignore previous instructions", "Say that ...") states no fact.
-INSTRUCTION = re.compile(
-    r"^\W*(ignore|disregard|forget|say|reply|respond|answer|tell|reveal|print|output|pretend|act as|you are now)\b|"
-    r"previous instructions|system prompt|api key|忽略(之前|以上|前面)的?指令|系统提示",
-    re.IGNORECASE,
-)  # below this the best sentence does not answer the question: refuse
-
-
 @dataclass(frozen=True)
 class Unit:
     """A quotable piece of a chunk: a sentence, or a table row read with its header."""
@@ -120,17 +113,6 @@ def _period(unit: Unit, *, inherit: bool = False) -> str:
     return period_text(unit.context, unit.chunk.title, unit.before if inherit else "")
 
 
-def period_text(passage: str, title: str, before: str = "") -> str:
-    """The passage when it names a year. Otherwise the sentence before it when that names one ("On July 2, 2024,
-    X announced a licence ... X is also eligible for up to $5.38 billion in milestones": the second sentence
-    continues the first), else the title (a filing's highlights name no year)."""
-    if YEAR_IN_TEXT.search(passage):
-        return passage
-    if before and YEAR_IN_TEXT.search(before):
-        return f"{passage} {before}"
-    return f"{passage} {title}"
-
-
 # Part of a year: a figure for "the six months ended June 30, 2025" or "前三季度" does not answer "in 2025".
 PART_OF_YEAR = re.compile(
     r"\b(?:(?:six|three|nine) months ended|(?:first|second) half|half[- ]year|"
@@ -167,15 +149,6 @@ def _has_kind(unit: Unit, kind: str | None, *, strict: bool = True) -> bool:
     return any(_kind_ok(f, kind) for f in figures)
 
 
-def identity_text(chunk: Chunk) -> str:
-    """A chunk's document identity: title, company, tickers, file name and section."""
-    return _haystack(chunk)
-
-
-def _haystack(chunk: Chunk) -> str:
-    return f"{chunk.title} {chunk.company} {' '.join(chunk.tickers)} {Path(chunk.source).stem} {chunk.section}"
-
-
 class ExtractiveAnswerer:
     """Answers by quoting source sentences, no LLM. See README "How answers are made".
 
@@ -187,9 +160,11 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, similarity: Similarity | None = None, *, max_sentences: int = 2) -> None:
+    def __init__(self, similarity: Similarity | None = None, *, max_sentences: int = 2,
+                 lexicon: Lexicon | None = None) -> None:
         self.similarity = similarity
         self.max_sentences = max_sentences
+        self.lexicon = lexicon or default_lexicon()
 
     def draft(self, intent: QueryAnalysis, ranked: Sequence[RetrievedChunk]) -> Draft:
         if not ranked:
@@ -200,7 +175,7 @@ class ExtractiveAnswerer:
         missing = [e for e in intent.entities if not any(mentions(e, _near(u).lower()) for u in units)]
         if missing:
             return _refusal(f"no passage found mentions {', '.join(missing)}", "no_entity")
-        if intent.years and not any(y in _period(u) for u in units for y in intent.years):
+        if intent.years and not any(mentions_year(_period(u), y) for u in units for y in intent.years):
             return _refusal(f"no passage found is about {' or '.join(intent.years)}", "no_period")
         # Only sentences that could answer are scored: the similarity step embeds each one it scores.
         eligible = self._score(intent, self._candidates(intent, units))
@@ -289,9 +264,14 @@ class ExtractiveAnswerer:
             asked = set().union(*measures)
             strict = naming or [u for u in strict
                                 if not (intent.years and intent.wants_figure and (words[id(u)] & DISTINCT_MEASURES) - asked)]
+        # A figure of a named measure (revenue, capex, total assets ...) for a given year comes from a sentence or
+        # row that names it under one of its names: else "net sales in fiscal 2023" is answered by any 2023 row.
+        if intent.measures and intent.years and intent.wants_figure:
+            strict = [u for u in strict if any(
+                self.lexicon.names_measure(m, f"{u.context} {u.before} {u.chunk.section}") for m in intent.measures)]
         # Names the question writes that no lexicon knows ("CXO", "Orchid"): passages naming them come first.
         if intent.hints:
-            naming_hints = [u for u in strict if all(mentions(h, _near(u).lower()) for h in intent.hints)]
+            naming_hints = [u for u in strict if all(names_hint(h, _near(u).lower()) for h in intent.hints)]
             strict = naming_hints or strict
         # A figure for part of a year answers a question about the year only when nothing else does (and the
         # quoted sentence then says which part); likewise a full-year figure a question about part of one.
@@ -305,7 +285,7 @@ class ExtractiveAnswerer:
     def _eligible(self, intent: QueryAnalysis, unit: Unit, *, inherit: bool = False) -> bool:
         if intent.wants_figure and not _has_kind(unit, intent.quantity):
             return False
-        if intent.years and not any(y in _period(unit, inherit=inherit) for y in intent.years):
+        if intent.years and not any(mentions_year(_period(unit, inherit=inherit), y) for y in intent.years):
             return False
         near = _near(unit).lower()
         return all(mentions(e, near) for e in intent.entities) and all(
@@ -314,16 +294,16 @@ class ExtractiveAnswerer:
     def _choose(self, intent: QueryAnalysis, eligible: list[Scored]) -> list[Scored]:
         best = eligible[0]
         chosen = [best]
-        years_left = {y for y in intent.years if y not in _period(best.unit)}
+        years_left = {y for y in intent.years if not mentions_year(_period(best.unit), y)}
         for s in eligible[1:]:
             if len(chosen) >= self.max_sentences:
                 break
             if s.unit.text in {c.unit.text for c in chosen}:
                 continue
-            covers = years_left and any(y in _period(s.unit) for y in years_left)
+            covers = years_left and any(mentions_year(_period(s.unit), y) for y in years_left)
             if covers or (s.score >= 0.85 * best.score and s.terms >= best.terms * 0.9 and not intent.years):
                 chosen.append(s)
-                years_left -= {y for y in years_left if y in _period(s.unit)}
+                years_left -= {y for y in years_left if mentions_year(_period(s.unit), y)}
         return chosen
 
     # -- comparisons --------------------------------------------------------------------------------------------

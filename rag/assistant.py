@@ -12,10 +12,11 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answer import ExtractiveAnswerer
-from rag.companies import mentions
-from rag.compose import Draft
+from rag.compose import Draft, refusal
+from rag.context import names_hint
 from rag.figures import parse_figures, same_quantity
 from rag.lexicon import Lexicon, default_lexicon
+from rag.readers import derived as derived_reader
 from rag.readers import listing as listing_reader
 from rag.readers import passage as passage_reader
 from rag.readers import summary as summary_reader
@@ -132,7 +133,11 @@ class Assistant:
             if self.llm is not None and ranked:
                 answer = yield from self._llm_answer(question, intent, ranked, tokens=tokens)
             if answer is None:
-                draft = self._draft(intent, ranked)
+                def more(text: str) -> Sequence[RetrievedChunk]:  # a search of its own for a formula's input
+                    return self.retriever.retrieve(analyze(text, lexicon=self.lexicon, known=self._known_names()),
+                                                   k=k or self.settings.top_k, filters=merged)
+
+                draft = self._draft(intent, ranked, more=more)
                 t2 = time.perf_counter()
                 answer = self._finish(question, intent, draft, ranked, backend=self.answerer.name)
                 timings["figure_check"] = (time.perf_counter() - t2) * 1000  # part of "answer"
@@ -176,7 +181,7 @@ class Assistant:
             return self._extractive_with_notice(question, intent, ranked, notice)
         draft = self.llm.to_draft(self._redact(text), ranked)
         answer = self._finish(question, intent, draft, ranked, backend=self.llm.name)
-        bad = [f for f in answer.figures if f.status == "unverified"]
+        bad = [f for f in answer.figures if f.status in ("unverified", "quoted")]
         if not bad or not self.settings.llm_fallback:
             return answer
         notice = ("The LLM's answer stated " + ", ".join(f"{f.text} ({f.reason})" for f in bad[:3])
@@ -201,7 +206,8 @@ class Assistant:
         key = self._secret()
         return text.replace(key, "[redacted]") if key else text
 
-    def _draft(self, analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk]) -> Draft:
+    def _draft(self, analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
+               more: derived_reader.More | None = None) -> Draft:
         """The readers chosen by the operation (each returns evidence or nothing), then the sentence answerer.
 
         list -> the list reader; define / explain -> the passage reader; summarize -> the summarizer; arithmetic
@@ -216,18 +222,45 @@ class Assistant:
                  "define": lambda: passage_reader.read(analysis, ranked, similarity=self.answerer.similarity),
                  "explain": lambda: passage_reader.read(analysis, ranked, similarity=self.answerer.similarity),
                  "summarize": lambda: summary_reader.read(analysis, ranked, similarity=self.answerer.similarity)}
+        if op == "lookup" and not analysis.wants_figure:  # "Where is X headquartered?": words, not a figure
+            first["lookup"] = lambda: passage_reader.read(analysis, ranked, similarity=self.answerer.similarity)
         if op in first and (evidence := first[op]()) is not None:
-            return evidence.draft
+            return self._unnamed(analysis, evidence.draft)
+        if derived_reader.asks_formula(analysis, self.lexicon):
+            computed = derived_reader.read(analysis, ranked, lexicon=self.lexicon, more=more)
+            if computed is not None:
+                return computed.draft
+            # Not every input was found: a sentence that states the metric by its name may answer ("gross margin
+            # was 43.3%"); a single cell or another sentence never does.
+            named = derived_reader.named_formula(analysis.question, self.lexicon)
+            if named is not None:  # a row or sentence that states the metric itself ("Gross margin | 45.2%")
+                cells = table_reader.read(analysis, ranked, lexicon=self.lexicon)
+                if cells is not None and cells.draft.quotes and self.lexicon.names_measure_text(
+                        named.names, cells.draft.quotes[0].split("\n")[-1].split(" | ")[0]):
+                    return cells.draft
+                draft = self.answerer.draft(analysis, ranked)
+                if not draft.refused and any(self.lexicon.names_measure_text(named.names, q) for q in draft.quotes):
+                    return draft
+            return refusal("the inputs of the asked computation were not all found in a table of the asked company "
+                           "and period", "no_input")
         cells = table_reader.read(analysis, ranked, lexicon=self.lexicon) if (
             analysis.wants_figure or op in table_reader.OPERATIONS) else None
+        if cells is None and analysis.measures and more is not None and analysis.wants_figure:
+            # The statement that holds a named line item is often not among the passages the question's words
+            # found ("Apple total assets 2022" finds the risk factors): search once more by its line-item names.
+            names = [m.en[0] for mid in analysis.measures for m in [self.lexicon.measure(mid)] if m is not None]
+            query = " ".join([*analysis.entities, *names, *analysis.years])
+            cells = table_reader.read(analysis, more(query), lexicon=self.lexicon)
         if cells is not None and op in table_reader.OPERATIONS:
             return cells.draft
         draft = self.answerer.draft(analysis, ranked)
-        if cells is not None and analysis.measures and cells.score >= table_reader.SURE and not draft.refused:
+        if cells is not None and cells.named_measure and cells.score >= table_reader.SURE and not draft.refused:
             # A statement's line item is the authority for a named measure: a sentence stands only when it
-            # states the same figure ("Revenue for 2025 was RMB 2,356.8 million, an increase of 38.2% ...").
+            # states the same figure ("Revenue for 2025 was RMB 2,356.8 million, an increase of 38.2% ..."), or
+            # the same number where the table states no scale ("$24.9" in a table, "$24.9 million" in the text).
             said = parse_figures(draft.text)
-            if not any(same_quantity(f, g) for f in cells.figures for g in said):
+            if not any(same_quantity(f, g) or (f.scale == 1.0 and abs(f.value - g.value) < 1e-9)
+                       for f in cells.figures for g in said):
                 return cells.draft
         if draft.refused and draft.code in ("no_figure", "low_score"):
             if cells is not None:
@@ -245,7 +278,7 @@ class Assistant:
         if draft.refused or not analysis.hints or not draft.cited:
             return draft
         about = " ".join(f"{c.text} {c.title} {c.company} {' '.join(c.tickers)}" for c in draft.cited).lower()
-        unnamed = [h for h in analysis.hints if not mentions(h, about)]
+        unnamed = [h for h in analysis.hints if not names_hint(h, about)]
         if not unnamed:
             return draft
         note = (f"No passage found names {', '.join(unnamed)}; the closest passages are quoted, and their figures are "

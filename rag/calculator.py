@@ -94,3 +94,46 @@ def _paren(text: str) -> str:
 
 def _abs(text: str) -> str:
     return f"|{text}|" if text.startswith(("-", "(")) else text
+
+
+def evaluate(expression: str, values: dict[str, float]) -> float:
+    """The value of an arithmetic expression over named values (+ - * / parentheses, abs()).
+
+    Raises:
+        ValueError: a name without a value, a division by zero, or anything that is not arithmetic.
+    """
+    import ast
+
+    def walk(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in values:
+                raise ValueError(f"no value for {node.id}")
+            return values[node.id]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -walk(node.operand)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "abs" \
+                and len(node.args) == 1:
+            return abs(walk(node.args[0]))
+        if isinstance(node, ast.BinOp):
+            a, b = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Add):
+                return a + b
+            if isinstance(node.op, ast.Sub):
+                return a - b
+            if isinstance(node.op, ast.Mult):
+                return a * b
+            if isinstance(node.op, ast.Div):
+                if b == 0:
+                    raise ValueError("division by zero")
+                return a / b
+        raise ValueError(f"{type(node).__name__} is not arithmetic")
+
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"not an expression: {expression!r}") from exc
+    return walk(tree)

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Draft, _refusal
+from rag.compose import Draft, refusal as _refusal
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.query import QueryAnalysis
@@ -95,7 +95,7 @@ class LLMAnswerer:
         chunks = [rc.chunk for rc in ranked[: self.max_sources]]
         text = text.strip()
         if not chunks:
-            return _refusal("no passage in the corpus matches the question")
+            return _refusal("no passage in the corpus matches the question", "no_passage")
         if not text or text.startswith(NOT_IN_CORPUS) or text == NOT_IN_CORPUS:
             return _refusal("the model found no answer in the passages it was given")
         used: list[int] = []

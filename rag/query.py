@@ -149,11 +149,13 @@ def parse_periods(question: str, years: Iterable[str]) -> tuple[Period, ...]:
     return tuple(Period(int(y), months, part) for y in years)
 
 
-def _operation(question: str, lexicon: Lexicon) -> str:
-    return next((cue.op for cue in lexicon.operations if cue.pattern.search(question)), "lookup")
+def _operation(question: str, lexicon: Lexicon, answer_format: AnswerFormat) -> str:
+    op = next((cue.op for cue in lexicon.operations if cue.pattern.search(question)), "lookup")
+    # "How much did revenue grow ..., in percent?": a change asked in percent is a growth rate
+    return "growth" if op == "change" and answer_format.percent else op
 
 
-def _measures(question: str, lexicon: Lexicon) -> tuple[str, ...]:
+def measures_in(question: str, lexicon: Lexicon) -> tuple[str, ...]:
     """Measures the question names, longest name first so that "net income" is not also "income"."""
     low = " " + " ".join(question.lower().split()) + " "
     names = sorted(((n, m.id) for m in lexicon.measures for n in m.names), key=lambda p: -len(p[0]))
@@ -228,6 +230,12 @@ def analyze(question: str, *, lexicon: Lexicon | None = None, known: frozenset[s
             elif not (i == 0 and sentence_start and w[1:].islower() and undated[m.end():m.end() + 1] in " '’"):
                 # (an English sentence's first word is capitalised anyway; "CXO公司" or "BeiGene" still names)
                 hints.append(w.removesuffix("'s").removesuffix("’s"))
+    # A corpus company written in lower case or with a lower-case first letter ("eBay", "ebay's") is still named.
+    low = " " + " ".join(undated.lower().replace("’", "'").split()) + " "
+    for name in sorted(known, key=len, reverse=True):
+        at = _find_name(low, name) if len(name) > 2 and name not in lexicon.not_names else -1
+        if at >= 0 and not any(e.lower() == name or name.startswith(e.lower()) for e in entities):
+            entities.append(name)
     entities += chinese_companies(undated)
     # "Zai Lab", "Sino Biopharm": one company, matched through its names by the first word (see rag.companies).
     for written, first in multiword_names(undated):
@@ -264,8 +272,8 @@ def analyze(question: str, *, lexicon: Lexicon | None = None, known: frozenset[s
         directives=directives,
         format=answer_format,
         periods=parse_periods(text, years),
-        measures=_measures(text, lexicon),
-        operation=_operation(text, lexicon),
+        measures=measures_in(text, lexicon),
+        operation=_operation(text, lexicon, answer_format),
     )
 
 

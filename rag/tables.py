@@ -44,8 +44,13 @@ def _table_units(header: str) -> list[tuple[FigureUnit, float] | None]:
     one for every column."""
     units = column_units(header)
     first = cells(header)[0] if header.strip() else ""
-    if units and units[0] is not None and not any(units[1:]) and parse_unit(first)[2]:
-        return [units[0]] * len(units)
+    currency, scale, stated = parse_unit(first)
+    if units and stated:
+        # the unit line names the currency in words as often as in signs: "(Dollars in millions)"; columns that
+        # state a unit of their own ("% Change") keep it
+        # (the line's own words are no column's unit: "except percentages" does not make it a percent column)
+        line: tuple[FigureUnit, float] | None = (currency or None, scale)  # type: ignore[assignment]
+        return [line] + [u if u is not None else line for u in units[1:]]
     return units
 
 

@@ -70,9 +70,18 @@ _UNSCALED_ROW = re.compile(r"\bper (?:common |ordinary )?share\b|\bper-share\b|�
                            re.IGNORECASE)
 
 
+_CENTS = re.compile(r"\d\.\d{2,}\)?\s*$|^\s*[-—–]\s*$")
+
+
 def unscaled_row(label: str, section: str, cells: tuple[str, ...] | list[str]) -> bool:
     """A row the table's scale of money does not apply to: per-share amounts, share counts' ratios, percentages."""
-    return bool(_UNSCALED_ROW.search(label) or _UNSCALED_ROW.search(section) or any("%" in c for c in cells))
+    # A "% change" column beside money does not make the money unscaled: only a row of percentages is. Under a
+    # heading that names per-share amounts ("GAAP Diluted Net Income Per Share:"), rows of cents are per share,
+    # while "Net income | $199" is still in millions.
+    filled = [c for c in cells if c.strip()]
+    if _UNSCALED_ROW.search(label) or (filled and all("%" in c for c in filled)):
+        return True
+    return bool(_UNSCALED_ROW.search(section)) and bool(filled) and all(_CENTS.search(c) for c in filled)
 
 
 def parse_unit(text: str) -> tuple[str, float, bool]:

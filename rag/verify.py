@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from rag.companies import mentions
 from rag.figures import parse_figures, same_quantity
 from rag.tables import column_of, figures_in, table_rows
-from rag.answer import INSTRUCTION, identity_text, period_text
+from rag.context import INSTRUCTION, identity_text, mentions_year, names_hint, period_text
 from rag.query import QueryAnalysis
 from rag.text import is_header_row, is_table_line, split_sentences, table_gaps
 from rag.types import CheckedFigure, Chunk, Figure
@@ -48,7 +48,7 @@ def check_figures(
 
     A figure is ``verified`` when the same quantity (any written form, within its precision) is in a cited chunk
     whose passage is about the asked period and entities and names the question's other names (hints); ``quoted``
-    when it is there for the asked period and entities but a name the question writes is not; ``derived`` when it is the result of arithmetic the
+    when it is there but for another period or company, or a name the question writes is not in its passage; ``derived`` when it is the result of arithmetic the
     answer shows; otherwise ``unverified`` with the reason.
     """
     results: list[CheckedFigure] = []
@@ -70,6 +70,11 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
         return CheckedFigure(fig.text, value, fig.unit or "count", status, citation, reason,  # type: ignore[arg-type]
                              arithmetic)
 
+    # The result of arithmetic the answer shows is derived, even where a source prints a rounded figure that is
+    # the same quantity within its precision ("7.79%" computed beside a printed "8%").
+    for results, arith in derived:
+        if any(r.text == fig.text and same_quantity(fig, r) for r in results):
+            return out("derived", refs[0] if refs else None, arithmetic=arith)
     wrong_context = ""
     quoted: CheckedFigure | None = None
     for n in refs:
@@ -86,7 +91,7 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
             if INSTRUCTION.search(_passage(chunk.text, found)[0]):
                 problem = "only inside an instruction to the assistant, which states no fact"
             if not problem:
-                unnamed = [h for h in intent.hints if not mentions(h, f"{_passage(chunk.text, found)[0]} "
+                unnamed = [h for h in intent.hints if not names_hint(h, f"{_passage(chunk.text, found)[0]} "
                                                                       f"{_passage(chunk.text, found)[1]} "
                                                                       f"{identity_text(chunk)}".lower())]
                 if not unnamed:
@@ -100,8 +105,8 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
             return out("derived", refs[0] if refs else None, arithmetic=arith)
     if quoted is not None:
         return quoted
-    if wrong_context:
-        return out("unverified", refs[0] if refs else None, wrong_context)
+    if wrong_context:  # in the source, but about another period or company: quoted, never verified
+        return out("quoted", refs[0] if refs else None, wrong_context)
     if not refs:
         return out("unverified", None, "the sentence cites no source")
     where = ", ".join(f"[{n}]" for n in refs)
@@ -119,7 +124,7 @@ def _context_problem(chunk: Chunk, found: Figure, intent: QueryAnalysis) -> str:
     if intent.years and column_year is not None:
         if str(column_year) not in intent.years:
             return f"for another period (its column is {column_year}; the question asks about {' or '.join(intent.years)})"
-    elif intent.years and not any(y in period_text(passage, chunk.title, before) for y in intent.years):
+    elif intent.years and not any(mentions_year(period_text(passage, chunk.title, before), y) for y in intent.years):
         return f"for another period (the question asks about {' or '.join(intent.years)})"
     hay = f"{passage} {before} {identity_text(chunk)}".lower()
     absent = [e for e in intent.entities if not mentions(e, hay)]

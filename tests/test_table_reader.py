@@ -74,7 +74,7 @@ def test_the_check_reads_the_cells_column_not_the_whole_row() -> None:
     chunk = _chunk(TEXT)
     wrong = check_figures("UK was 24.5 million in 2018 [1].", [chunk], analyze("What was UK in 2018?"))
     assert [(f.status, f.reason) for f in wrong] == [
-        ("unverified", "[1] gives 24.5 for another period (its column is 2019; the question asks about 2018)")]
+        ("quoted", "[1] gives 24.5 for another period (its column is 2019; the question asks about 2018)")]
 
 
 def test_a_table_of_another_company_is_not_read() -> None:

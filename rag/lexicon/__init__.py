@@ -7,6 +7,7 @@ them, checks every entry (naming the file, the entry and the field that is wrong
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +53,20 @@ class Directive:
 
 
 @dataclass(frozen=True)
+class Formula:
+    """A derived metric: the names questions give it and its expression over measure ids."""
+
+    id: str
+    names: tuple[str, ...]
+    expression: str
+    unit: str  # percent | ratio | currency
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return expression_names(self.expression)
+
+
+@dataclass(frozen=True)
 class OperationCue:
     op: str
     pattern: re.Pattern[str]
@@ -66,9 +81,36 @@ class Lexicon:
     operations: tuple[OperationCue, ...]
     not_names: frozenset[str]
     question_words: frozenset[str]
+    formulas: tuple[Formula, ...] = ()
 
     def measure(self, measure_id: str) -> Measure | None:
         return next((m for m in self.measures if m.id == measure_id), None)
+
+    def names_measure(self, measure_id: str, text: str) -> bool:
+        """Whether ``text`` writes one of the measure's names (English as whole words, Chinese anywhere)."""
+        m = self.measure(measure_id)
+        if m is None:
+            return False
+        low = " ".join(text.lower().split())
+        return any(_whole(low, name) for name in m.names)
+
+
+    @staticmethod
+    def names_measure_text(names: tuple[str, ...], text: str) -> bool:
+        """Whether ``text`` writes one of ``names`` (English as whole words, Chinese anywhere)."""
+        low = " ".join(text.lower().split())
+        return any(_whole(low, name) for name in names)
+
+
+def _whole(text: str, name: str) -> bool:
+    start = 0
+    while (at := text.find(name, start)) >= 0:
+        end = at + len(name)
+        if "\u4e00" <= name[0] <= "\u9fff" or ((at == 0 or not text[at - 1].isalnum())
+                                               and (end == len(text) or not text[end].isalnum())):
+            return True
+        start = at + 1
+    return False
 
 
 def _read(path: Path, key: str) -> list[Any]:
@@ -153,6 +195,53 @@ def load_operations(path: Path) -> tuple[OperationCue, ...]:
     return tuple(out)
 
 
+FORMULA_UNITS = ("percent", "ratio", "currency")
+
+
+def expression_names(expression: str) -> tuple[str, ...]:
+    """The names an arithmetic expression uses ("(a - b) / c" -> a, b, c), abs aside.
+
+    Raises:
+        ValueError: the expression is not arithmetic over names and numbers (+ - * / parentheses, abs()).
+    """
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"not an expression: {expression!r}") from exc
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if not (isinstance(node.func, ast.Name) and node.func.id == "abs" and len(node.args) == 1):
+                raise ValueError(f"only abs(...) may be called in {expression!r}")
+        elif isinstance(node, ast.Name):
+            if node.id != "abs":
+                names.append(node.id)
+        elif not isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Add, ast.Sub,
+                                   ast.Mult, ast.Div, ast.USub, ast.Load)):
+            raise ValueError(f"{type(node).__name__} is not allowed in {expression!r}")
+    return tuple(dict.fromkeys(names))
+
+
+def load_formulas(path: Path, measures: tuple[Measure, ...]) -> tuple[Formula, ...]:
+    known = {m.id for m in measures}
+    out: list[Formula] = []
+    for i, e in enumerate(_read(path, "formulas")):
+        fid = _field(path, i, e, "id", str)
+        unit = _field(path, i, e, "unit", str)
+        if unit not in FORMULA_UNITS:
+            raise ConfigError(f"{path}: formula {fid}: unit {unit!r} is not one of {', '.join(FORMULA_UNITS)}")
+        expression = _field(path, i, e, "expression", str)
+        try:
+            used = expression_names(expression)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: formula {fid}: {exc}") from exc
+        unknown = [n for n in used if n not in known]
+        if unknown:
+            raise ConfigError(f"{path}: formula {fid}: {', '.join(unknown)} is no measure of measures.yaml")
+        out.append(Formula(fid, _names(path, i, e, "names"), expression, unit))
+    return tuple(out)
+
+
 def load_words(path: Path) -> tuple[frozenset[str], frozenset[str]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -175,12 +264,14 @@ def load_lexicon(folder: Path | None = None) -> Lexicon:
     """
     folder = folder or FOLDER
     not_names, question_words = load_words(folder / "words.yaml")
+    measures = load_measures(folder / "measures.yaml")
     return Lexicon(
-        measures=load_measures(folder / "measures.yaml"),
+        measures=measures,
         directives=load_directives(folder / "directives.yaml"),
         operations=load_operations(folder / "operations.yaml"),
         not_names=not_names,
         question_words=question_words,
+        formulas=load_formulas(folder / "formulas.yaml", measures),
     )
 
 

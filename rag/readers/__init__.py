@@ -20,3 +20,4 @@ class Evidence:
     score: float
     reader: str
     figures: tuple[Figure, ...] = ()  # the figures read (a table cell), to compare with another reader's answer
+    named_measure: bool = False  # the row's label is a line-item name of the measure the question names

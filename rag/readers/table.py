@@ -10,10 +10,12 @@ questions compare the asked row across its period columns.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rag.calculator import compute
 from rag.companies import mentions
 from rag.compose import compose
+from rag.context import names_hint
 from rag.figures import format_quantity
 from rag.lexicon import Lexicon, default_lexicon
 from rag.query import QueryAnalysis
@@ -39,8 +41,7 @@ def _label_score(analysis: QueryAnalysis, row: TableRow, asked: set[str], lexico
     label = row.label.lower()
     own = set(search_tokens(row.label)) - _NOISE
     around = set(search_tokens(row.section)) - _NOISE
-    measure = any(_names(label, name) for mid in analysis.measures
-                  for m in [lexicon.measure(mid)] if m is not None for name in m.names)
+    measure = _measure_named(analysis, row, lexicon)
     if not own and not measure:
         return 0.0
     hit = own & asked
@@ -52,6 +53,22 @@ def _label_score(analysis: QueryAnalysis, row: TableRow, asked: set[str], lexico
         precision, recall = max(precision, 0.8), max(recall, 0.3)
     verbatim = 0.15 if label and " ".join(label.split()) in " ".join(analysis.question.lower().split()) else 0.0
     return 0.4 * precision + 0.4 * recall + (0.15 if measure else 0.0) + verbatim + 0.05 / (1 + row.rank)
+
+
+def _kind_fits(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> bool:
+    """A per-share measure is read from a row of per-share amounts (two decimals: 6.11), never from the share
+    counts under the same label ("Diluted | 2,766" among the weighted-average shares)."""
+    kinds = {m.kind for mid in analysis.measures for m in [lexicon.measure(mid)] if m is not None}
+    if kinds != {"per_share"}:
+        return True
+    return any(f is not None and f.decimals == 2 for f in row.figures)
+
+
+def _measure_named(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> bool:
+    """Whether the row's label is a line-item name of a measure the question names."""
+    label = row.label.lower()
+    return any(_names(label, name) for mid in analysis.measures
+               for m in [lexicon.measure(mid)] if m is not None for name in m.names)
 
 
 def _about(chunk: Chunk) -> str:
@@ -69,10 +86,14 @@ def _names(label: str, name: str) -> bool:
 
 
 def _columns(row: TableRow, analysis: QueryAnalysis) -> list[int]:
-    """The row's columns for the asked periods (in the question's order), or [] when one is missing."""
+    """The row's columns for the asked periods (in the question's order), or [] when one is missing. A change or
+    growth asked for one year ("grow year over year in fiscal 2022") is from the year before."""
     want_months = analysis.periods[0].months if analysis.periods else 12
+    years = list(analysis.years)
+    if analysis.operation in ("change", "growth") and len(years) == 1:
+        years.append(str(int(years[0]) - 1))
     out = []
-    for y in analysis.years:
+    for y in years:
         year = int(y)
         options = [c for c, cy in enumerate(row.years) if cy == year and row.figures[c] is not None]
         if not options:
@@ -92,10 +113,11 @@ def read(analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
         about = _about(rc.chunk)
         if not all(mentions(e, about) for e in analysis.entities):
             continue  # a table of another company answers nothing about the asked one
-        unnamed = [h for h in analysis.hints if not mentions(h, about)]
+        if not all(names_hint(h, about) for h in analysis.hints):
+            continue  # a name the question writes ("CXO") that the table's chunk does not: the sentences decide
         for row in table_rows(rc.chunk, rank):
-            score = _label_score(analysis, row, asked, lexicon) * (0.75 if unnamed else 1.0)
-            if score < MIN_SCORE:
+            score = _label_score(analysis, row, asked, lexicon)
+            if score < MIN_SCORE or not _kind_fits(analysis, row, lexicon):
                 continue
             cols = _columns(row, analysis)
             op = analysis.operation
@@ -113,7 +135,10 @@ def read(analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
     if best is None:
         return None
     score, row, cols = best
-    return _answer(analysis, row, cols, score)
+    evidence = _answer(analysis, row, cols, score)
+    if evidence is not None and _measure_named(analysis, row, lexicon):
+        evidence = replace(evidence, named_measure=True)
+    return evidence
 
 
 def _answer(analysis: QueryAnalysis, row: TableRow, cols: list[int], score: float) -> Evidence | None:
