@@ -55,6 +55,9 @@ class ReadTable:
     facts: dict[tuple[int, int], tuple[XbrlFact, ...]]  # (row index, column index) -> the cell's facts
 
 
+_WORDS = re.compile(r"(?<![A-Za-z])[A-Za-z]{3,}\s+[A-Za-z]{2,}")
+
+
 def squeeze(text: str) -> str:
     return " ".join(text.replace("\u200b", "").split())
 
@@ -111,7 +114,8 @@ def _split(cells: list[_Cell]) -> tuple[str, int, list[_Group], list[_Cell]]:
         if not label_parts and not groups and cell.start == 0 and _YEAR.fullmatch(text):
             label_parts.append(text)  # a row of a maturity schedule: "2023 | $1,250"
             continue
-        if _is_value(text) or cell.facts:
+        # a label that cites tagged amounts ("including related party amount of $0 and $38,834 at ...") is words
+        if _is_value(text) or (cell.facts and not _WORDS.search(text)):
             groups.append(_Group((prefix + text).replace(" ", ""), cell.end, list(cell.facts)))
             prefix = ""
             continue

@@ -226,7 +226,7 @@ class Assistant:
             first["lookup"] = lambda: passage_reader.read(analysis, ranked, similarity=self.answerer.similarity)
         if op in first and (evidence := first[op]()) is not None:
             return self._unnamed(analysis, evidence.draft)
-        if derived_reader.asks_formula(analysis, self.lexicon):
+        if analysis.wants_figure and derived_reader.asks_formula(analysis, self.lexicon):
             computed = derived_reader.read(analysis, ranked, lexicon=self.lexicon, more=more)
             if computed is not None:
                 return computed.draft

@@ -150,7 +150,11 @@ def parse_periods(question: str, years: Iterable[str]) -> tuple[Period, ...]:
 
 
 def _operation(question: str, lexicon: Lexicon, answer_format: AnswerFormat) -> str:
-    op = next((cue.op for cue in lexicon.operations if cue.pattern.search(question)), "lookup")
+    # The cue the question writes first names the operation: "the change in Weighted average grant date price"
+    # is a change, "the average of X" an average (on a tie, the earlier entry of operations.yaml).
+    found = [(m.start(), i, cue.op) for i, cue in enumerate(lexicon.operations)
+             if (m := cue.pattern.search(question)) is not None]
+    op = min(found)[2] if found else "lookup"
     # "How much did revenue grow ..., in percent?": a change asked in percent is a growth rate
     return "growth" if op == "change" and answer_format.percent else op
 
@@ -230,11 +234,15 @@ def analyze(question: str, *, lexicon: Lexicon | None = None, known: frozenset[s
             elif not (i == 0 and sentence_start and w[1:].islower() and undated[m.end():m.end() + 1] in " '’"):
                 # (an English sentence's first word is capitalised anyway; "CXO公司" or "BeiGene" still names)
                 hints.append(w.removesuffix("'s").removesuffix("’s"))
-    # A corpus company written in lower case or with a lower-case first letter ("eBay", "ebay's") is still named.
+    # A corpus company written with a lower-case first letter ("eBay's", "ebay") is still named: its ticker or
+    # full name in any case, or its first word where the question writes a capital in it ("eBay", not "amount").
     low = " " + " ".join(undated.lower().replace("’", "'").split()) + " "
     for name in sorted(known, key=len, reverse=True):
         at = _find_name(low, name) if len(name) > 2 and name not in lexicon.not_names else -1
-        if at >= 0 and not any(e.lower() == name or name.startswith(e.lower()) for e in entities):
+        if at < 0 or any(e.lower() == name or name.startswith(e.lower()) for e in entities):
+            continue
+        written = " ".join(undated.replace("’", "'").split())[at - 1 : at - 1 + len(name)]
+        if " " in name or any(ch.isupper() for ch in written):
             entities.append(name)
     entities += chinese_companies(undated)
     # "Zai Lab", "Sino Biopharm": one company, matched through its names by the first word (see rag.companies).

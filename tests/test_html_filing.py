@@ -168,3 +168,44 @@ def test_a_real_edgar_8k_reads_its_cover_facts_and_text() -> None:
     assert "Common Stock, $1.00 Par Value | SNV | New York Stock Exchange" in text
     assert "(Exact Name of Registrant as Specified in its Charter)" in text
     assert "dei:" not in text and "0000018349" not in text.split("Synovus")[0]  # the hidden ix:header is no text
+
+
+# AEON Biopharma's Form 10-Q for the quarter ended 2023-09-30 as filed on EDGAR (inline XBRL, 1,002 tagged
+# amounts), kept as a test file in dgunning/edgartools (data/xbrl/datafiles/aeon/aeon-20230930x10q.htm).
+REAL_10Q = Path(__file__).parent / "data" / "edgar" / "aeon-20230930x10q.htm"
+
+
+@pytest.fixture(scope="module")
+def aeon() -> LoadedDocument:
+    return load_document(REAL_10Q.read_bytes(), source=str(REAL_10Q), file_name=REAL_10Q.name)
+
+
+def test_a_real_edgar_10q_reads_its_cover_facts(aeon: LoadedDocument) -> None:
+    m = aeon.meta
+    assert (m.title, m.company, m.tickers, m.form, m.fiscal_year, m.period_end, m.period_type, m.cik, m.date) == (
+        "AEON Biopharma, Inc. — Form 10-Q for the quarterly period ended September 30, 2023",
+        "AEON Biopharma, Inc.", ("AEON",), "10-Q", 2023, "2023-09-30", "Q3", "0001837607", "2023-11-13")
+    assert aeon.warnings == () and len(aeon.pages) == 66
+
+
+def test_every_tagged_amount_of_a_real_10q_is_where_its_text_shows_it(aeon: LoadedDocument) -> None:
+    # The XBRL facts are an independent reading of the same figures: each fact's span in the page text must
+    # show the amount the fact tags (873 facts sit in table cells and prose; those inside a row's label are words).
+    facts = [(p, f) for p in aeon.pages for f in p.facts]
+    assert len(facts) == 873
+    wrong = [(f.concept, f.shown, p.text[f.span[0]:f.span[1]]) for p, f in facts
+             if f.shown.replace(",", "") not in p.text[f.span[0]:f.span[1]].replace(",", "")]
+    assert wrong == []
+
+
+def test_a_real_10q_balance_sheet_is_one_table_with_periods_and_unit(aeon: LoadedDocument) -> None:
+    page = aeon.pages[4]
+    (sheet,) = [t for t in tables_in(page.text, page.number) if t.find("Total assets") is not None]
+    assert sheet.scale == 1e3 and sheet.unit_text.startswith("(In thousands")
+    periods = [(c.year, c.period_end) for c in sheet.columns if c.header]
+    assert periods == [(2023, "2023-09-30"), (2022, "2022-12-31")]
+    assert [c for c in sheet.find("Total assets").cells if c] == ["$17,619", "$10,778"]  # type: ignore[union-attr]
+    assert [c for c in sheet.find("Total current liabilities").cells if c] == ["14,177", "82,574"]  # type: ignore[union-attr]
+    label = ("Current portion of convertible notes at fair value, including related party amount of $ 0 and $ 38,834 "
+             "at September 30, 2023 and December 31, 2022, respectively")
+    assert [c for c in sheet.find(label).cells if c] == ["—", "70,866"]  # type: ignore[union-attr]
