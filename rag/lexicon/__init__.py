@@ -138,6 +138,13 @@ def _field(path: Path, i: int, entry: Any, name: str, kind: type, *, required: b
     return value
 
 
+def _choice(path: Path, i: int, entry: Any, name: str, choices: tuple[str, ...], what: str) -> str:
+    value: str = _field(path, i, entry, name, str)
+    if value not in choices:
+        raise ConfigError(f"{path}: {what}: {name} {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
 def _names(path: Path, i: int, entry: Any, name: str) -> tuple[str, ...]:
     values = _field(path, i, entry, name, list)
     if not all(isinstance(v, str) and v.strip() for v in values):
@@ -156,9 +163,7 @@ def load_measures(path: Path) -> tuple[Measure, ...]:
     out: list[Measure] = []
     for i, e in enumerate(_read(path, "measures")):
         mid = _field(path, i, e, "id", str)
-        kind = _field(path, i, e, "kind", str)
-        if kind not in MEASURE_KINDS:
-            raise ConfigError(f"{path}: measure {mid}: kind {kind!r} is not one of {', '.join(MEASURE_KINDS)}")
+        kind = _choice(path, i, e, "kind", MEASURE_KINDS, f"measure {mid}")
         statement = e.get("statement", "")
         if statement not in STATEMENTS:
             raise ConfigError(f"{path}: measure {mid}: statement {statement!r} is not one of "
@@ -188,9 +193,7 @@ def load_directives(path: Path) -> tuple[Directive, ...]:
 def load_operations(path: Path) -> tuple[OperationCue, ...]:
     out: list[OperationCue] = []
     for i, e in enumerate(_read(path, "operations")):
-        op = _field(path, i, e, "op", str)
-        if op not in OPERATIONS:
-            raise ConfigError(f"{path}: entry {i + 1}: op {op!r} is not one of {', '.join(OPERATIONS)}")
+        op = _choice(path, i, e, "op", OPERATIONS, f"entry {i + 1}")
         out.append(OperationCue(op, _compile(path, i, _field(path, i, e, "pattern", str))))
     return tuple(out)
 
@@ -227,9 +230,7 @@ def load_formulas(path: Path, measures: tuple[Measure, ...]) -> tuple[Formula, .
     out: list[Formula] = []
     for i, e in enumerate(_read(path, "formulas")):
         fid = _field(path, i, e, "id", str)
-        unit = _field(path, i, e, "unit", str)
-        if unit not in FORMULA_UNITS:
-            raise ConfigError(f"{path}: formula {fid}: unit {unit!r} is not one of {', '.join(FORMULA_UNITS)}")
+        unit = _choice(path, i, e, "unit", FORMULA_UNITS, f"formula {fid}")
         expression = _field(path, i, e, "expression", str)
         try:
             used = expression_names(expression)
