@@ -26,7 +26,7 @@ from rag.intent import (
     _ZH_YEAR,
     chinese_companies,
 )
-from rag.lexicon import Lexicon, default_lexicon
+from rag.lexicon import Lexicon, default_lexicon, find_name
 from rag.text import search_tokens
 
 _NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -165,23 +165,11 @@ def measures_in(question: str, lexicon: Lexicon) -> tuple[str, ...]:
     names = sorted(((n, m.id) for m in lexicon.measures for n in m.names), key=lambda p: -len(p[0]))
     found: list[str] = []
     for name, mid in names:
-        at = _find_name(low, name)
+        at = find_name(low, name)
         if at >= 0:
             found.append(mid)
             low = low[:at] + " " * len(name) + low[at + len(name):]
     return tuple(dict.fromkeys(found))
-
-
-def _find_name(text: str, name: str) -> int:
-    """Where ``name`` is in ``text`` as whole words (Chinese: anywhere), or -1."""
-    start = 0
-    while (at := text.find(name, start)) >= 0:
-        before = text[at - 1] if at else " "
-        after = text[at + len(name)] if at + len(name) < len(text) else " "
-        if "\u4e00" <= name[0] <= "\u9fff" or (not before.isalnum() and not after.isalnum()):
-            return at
-        start = at + 1
-    return -1
 
 
 def _known(word: str, known: frozenset[str]) -> bool:
@@ -238,7 +226,7 @@ def analyze(question: str, *, lexicon: Lexicon | None = None, known: frozenset[s
     # full name in any case, or its first word where the question writes a capital in it ("eBay", not "amount").
     low = " " + " ".join(undated.lower().replace("’", "'").split()) + " "
     for name in sorted(known, key=len, reverse=True):
-        at = _find_name(low, name) if len(name) > 2 and name not in lexicon.not_names else -1
+        at = find_name(low, name) if len(name) > 2 and name not in lexicon.not_names else -1
         if at < 0 or any(e.lower() == name or name.startswith(e.lower()) for e in entities):
             continue
         written = " ".join(undated.replace("’", "'").split())[at - 1 : at - 1 + len(name)]

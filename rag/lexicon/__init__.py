@@ -92,25 +92,26 @@ class Lexicon:
         if m is None:
             return False
         low = " ".join(text.lower().split())
-        return any(_whole(low, name) for name in m.names)
+        return any(find_name(low, name) >= 0 for name in m.names)
 
 
     @staticmethod
     def names_measure_text(names: tuple[str, ...], text: str) -> bool:
         """Whether ``text`` writes one of ``names`` (English as whole words, Chinese anywhere)."""
         low = " ".join(text.lower().split())
-        return any(_whole(low, name) for name in names)
+        return any(find_name(low, name) >= 0 for name in names)
 
 
-def _whole(text: str, name: str) -> bool:
+def find_name(text: str, name: str) -> int:
+    """Where ``name`` is written in ``text`` as whole words (a Chinese name: anywhere), or -1."""
     start = 0
     while (at := text.find(name, start)) >= 0:
         end = at + len(name)
         if "\u4e00" <= name[0] <= "\u9fff" or ((at == 0 or not text[at - 1].isalnum())
                                                and (end == len(text) or not text[end].isalnum())):
-            return True
+            return at
         start = at + 1
-    return False
+    return -1
 
 
 def _read(path: Path, key: str) -> list[Any]:

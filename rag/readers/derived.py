@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from rag.calculator import evaluate
 from rag.companies import mentions
 from rag.compose import compose
+from rag.context import identity_text
 from rag.figures import format_quantity
-from rag.lexicon import Formula, Lexicon, default_lexicon
+from rag.lexicon import Formula, Lexicon, default_lexicon, find_name
 from rag.query import QueryAnalysis, measures_in
 from rag.readers import Evidence
 from rag.tables import TableRow, table_rows
@@ -114,18 +115,9 @@ def stated_formula(question: str) -> tuple[str, dict[str, str], bool] | None:
 def named_formula(question: str, lexicon: Lexicon) -> Formula | None:
     """The lexicon formula the question names ("operating margin"), longest name first."""
     low = " " + " ".join(question.lower().split()) + " "
-    found = sorted(((len(n), f) for f in lexicon.formulas for n in f.names if _whole(low, n)), key=lambda p: -p[0])
+    found = sorted(((len(n), f) for f in lexicon.formulas for n in f.names if find_name(low, n) >= 0),
+                   key=lambda p: -p[0])
     return found[0][1] if found else None
-
-
-def _whole(text: str, name: str) -> bool:
-    at = text.find(name)
-    while at >= 0:
-        end = at + len(name)
-        if "\u4e00" <= name[0] <= "\u9fff" or (not text[at - 1].isalnum() and not text[end].isalnum()):
-            return True
-        at = text.find(name, at + 1)
-    return False
 
 
 def _row_score(words: str, measure: str, row: TableRow, lexicon: Lexicon) -> float:
@@ -165,7 +157,7 @@ def _find(words: str, measure: str, analysis: QueryAnalysis, chunks: Sequence[Re
           lexicon: Lexicon) -> Input | None:
     best: Input | None = None
     for rank, rc in enumerate(chunks):
-        about = f"{rc.chunk.text} {rc.chunk.title} {rc.chunk.company} {' '.join(rc.chunk.tickers)}".lower()
+        about = f"{rc.chunk.text} {identity_text(rc.chunk)}".lower()
         if not all(mentions(e, about) for e in analysis.entities):
             continue
         for row in table_rows(rc.chunk, rank):

@@ -15,14 +15,14 @@ from dataclasses import replace
 from rag.calculator import compute
 from rag.companies import mentions
 from rag.compose import compose
-from rag.context import names_hint
+from rag.context import identity_text, names_hint
 from rag.figures import format_quantity
 from rag.lexicon import Lexicon, default_lexicon
 from rag.query import QueryAnalysis
 from rag.readers import Evidence
 from rag.tables import TableRow, table_rows
 from rag.text import search_tokens
-from rag.types import Chunk, Figure, RetrievedChunk
+from rag.types import Figure, RetrievedChunk
 
 NAME = "table"
 # Words that say what to do with a row, not which row: they are not matched against labels.
@@ -66,23 +66,7 @@ def _kind_fits(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> bool
 
 def _measure_named(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> bool:
     """Whether the row's label is a line-item name of a measure the question names."""
-    label = row.label.lower()
-    return any(_names(label, name) for mid in analysis.measures
-               for m in [lexicon.measure(mid)] if m is not None for name in m.names)
-
-
-def _about(chunk: Chunk) -> str:
-    """What a chunk is about, lower case: its text and its document's identity."""
-    stem = chunk.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return f"{chunk.text} {chunk.title} {chunk.company} {' '.join(chunk.tickers)} {stem} {chunk.section}".lower()
-
-
-def _names(label: str, name: str) -> bool:
-    at = label.find(name)
-    if at < 0:
-        return False
-    end = at + len(name)
-    return (at == 0 or not label[at - 1].isalnum()) and (end == len(label) or not label[end].isalnum())
+    return any(lexicon.names_measure(mid, row.label) for mid in analysis.measures)
 
 
 def _columns(row: TableRow, analysis: QueryAnalysis) -> list[int]:
@@ -110,7 +94,7 @@ def read(analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
     asked = set(search_tokens(analysis.question)) - _NOISE - set(analysis.years)
     best: tuple[float, TableRow, list[int]] | None = None
     for rank, rc in enumerate(ranked):
-        about = _about(rc.chunk)
+        about = f"{rc.chunk.text} {identity_text(rc.chunk)}".lower()
         if not all(mentions(e, about) for e in analysis.entities):
             continue  # a table of another company answers nothing about the asked one
         if not all(names_hint(h, about) for h in analysis.hints):
