@@ -91,8 +91,9 @@ def _question_report(q: SuiteQuestion, answer: Answer, assistant: Assistant) -> 
     wanted = [Figure(text="", value=e.value, unit=e.unit if e.unit != "count" else "count", decimals=6)  # type: ignore[arg-type]
               for e in q.expected if e.unit != "code"]
     with_expected = 0
+    notes = {c.id: c.unit_note for c in assistant.store.get_chunks([c.chunk_id for c in answer.citations])}
     for c in answer.citations:
-        held = [f for f in figures_in(c.chunk_text) if f.unit != "code"]
+        held = [f for f in figures_in(c.chunk_text, notes.get(c.chunk_id, "")) if f.unit != "code"]
         if any(same_quantity(w, h) or same_quantity(w, Figure(text="", value=abs(h.quantity), unit=h.unit))
                for w in wanted for h in held):
             with_expected += 1

@@ -6,8 +6,9 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from ingest.units import page_notes
 from rag.text import cells as _cells
 from rag.text import is_header_row, is_separator_row, is_table_line, split_sentences, table_gaps
 from rag.text import strip_span as _strip_span
@@ -19,6 +20,11 @@ _WINDOW_CHARS_PER_TOKEN = 32  # a window holds several chunks even of English (a
 _COUNT_BATCH = 256  # units counted per call: the tokenizer's working memory stays small on a huge page
 MAX_SECTION = 200  # characters of a heading kept as the section name that every chunk under it carries
 _TERMINAL = re.compile(r"[.。!?！？:：;；]$")
+# A statement's period line ("For the Years Ended May 31, 2023, 2022 and 2021", "As of December 31, 2022") is the
+# subtitle of the heading above it, not a heading: the statement's rows stay under "Consolidated Statements of ...".
+_PERIOD_LINE = re.compile(r"^(?:for\s(?:the\s)?(?:fiscal\s)?(?:years?|quarters?|periods?|(?:three|six|nine|twelve)\smonths|"
+                          r"\w+\sweeks)\s(?:ended|ending)|as\s(?:of|at)\s|(?:fiscal\s)?years?\sended\s|"
+                          r"(?:three|six|nine|twelve)\smonths\sended\s)", re.IGNORECASE)
 
 TokenCounter = Callable[[list[str]], list[int]]
 TokenOffsets = Callable[[str], list[tuple[int, int]]]
@@ -74,7 +80,7 @@ def is_heading(line: str, prev: str | None, nxt: str | None) -> str | None:
         return None  # the tail of a wrapped sentence, not a heading
     if _TERMINAL.search(s) or s.endswith((",", "，", "、")) or s[-1] in "!！?？":
         return None
-    if re.search(r"[:：]\s*\S", s) or len(re.findall(r"\d", s)) * 3 > len(s):
+    if re.search(r"[:：]\s*\S", s) or len(re.findall(r"\d", s)) * 3 > len(s) or _PERIOD_LINE.match(s):
         return None  # "Stock code: 9999", "Published 2026-03-20": labels and dates, not headings
     cjk = len(re.findall(r"[\u4e00-\u9fff]", s))
     if cjk:
@@ -127,11 +133,13 @@ class Chunker:
         carried_header: tuple[str, int] | None = None  # (header text, columns) of the last table seen
         notes: list[str] = []
         ordinal = 0
-        for page in doc.pages:
+        units = page_notes(doc.pages)
+        for page, unit in zip(doc.pages, units, strict=True):
             blocks, section, carried_header = self._blocks(page.text, section, carried_header, notes)
             for block in blocks:
                 for start, end, text, prefixed in self._pack(page.text, block):
-                    yield self._make(doc, page, block.section, start, end, text, prefixed, ordinal, seen)
+                    chunk = self._make(doc, page, block.section, start, end, text, prefixed, ordinal, seen)
+                    yield replace(chunk, unit_note=unit) if unit and " | " in text else chunk
                     ordinal += 1
         if warnings is not None:
             warnings.extend(notes)

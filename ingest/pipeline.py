@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 IGNORE_FILE = ".sectorchatignore"
 # Bump when loading or chunking changes what a file turns into, so that unchanged files are re-ingested.
-PIPELINE_VERSION = "10"
+PIPELINE_VERSION = "12"
 
 @dataclass(frozen=True)
 class IngestProgress:

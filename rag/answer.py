@@ -88,7 +88,7 @@ def units_of(chunk: Chunk, rank: int) -> list[Unit]:
                 header = ""
             row = line.strip()
             context = f"{header}\n{row}" if header else row
-            row_figures = tuple(f for f in figures_in(context) if f.start >= len(context) - len(row))
+            row_figures = tuple(f for f in figures_in(context, chunk.unit_note) if f.start >= len(context) - len(row))
             out.append(Unit(chunk, rank, context, context, row_figures))
         else:
             in_table = False

@@ -32,7 +32,7 @@ from rag.rerank import FeatureReranker, NoReranker
 from rag.retrieve import Reranker, Retriever
 from rag.store import ChunkStore, bm25_folder
 from rag.text import search_tokens
-from rag.types import Answer, Citation, Filters, RetrievedChunk
+from rag.types import Answer, Citation, Figure, Filters, RetrievedChunk
 from rag.verify import check_figures
 
 logger = logging.getLogger(__name__)
@@ -134,10 +134,12 @@ class Assistant:
                 answer = yield from self._llm_answer(question, intent, ranked, tokens=tokens)
             if answer is None:
                 def more(text: str) -> Sequence[RetrievedChunk]:  # a search of its own for a formula's input
-                    return self.retriever.retrieve(analyze(text, lexicon=self.lexicon, known=self._known_names()),
-                                                   k=k or self.settings.top_k, filters=merged)
+                    sub = analyze(text, lexicon=self.lexicon, known=self._known_names())
+                    return _joined(self.retriever.line_items(sub, self.lexicon, filters=merged),
+                                   self.retriever.retrieve(sub, k=k or self.settings.top_k, filters=merged))
 
-                draft = self._draft(intent, ranked, more=more)
+                items = self.retriever.line_items(intent, self.lexicon, filters=merged)
+                draft = self._draft(intent, ranked, more=more, items=items)
                 t2 = time.perf_counter()
                 answer = self._finish(question, intent, draft, ranked, backend=self.answerer.name)
                 timings["figure_check"] = (time.perf_counter() - t2) * 1000  # part of "answer"
@@ -207,13 +209,15 @@ class Assistant:
         return text.replace(key, "[redacted]") if key else text
 
     def _draft(self, analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
-               more: derived_reader.More | None = None) -> Draft:
+               more: derived_reader.More | None = None, items: Sequence[RetrievedChunk] = ()) -> Draft:
         """The readers chosen by the operation (each returns evidence or nothing), then the sentence answerer.
 
         list -> the list reader; define / explain -> the passage reader; summarize -> the summarizer; arithmetic
         and "which year" over a line item -> the table reader, which also reads a named measure's cell when it is
         sure. The sentence answerer answers the rest; when it finds no sentence of the asked kind, a table cell
-        answers, and a question that asks for no kind of figure gets the passage that answers it best.
+        answers, and a question that asks for no kind of figure gets the passage that answers it best. ``items``
+        are the chunks whose table rows name an asked measure (``Retriever.line_items``): the table readers read
+        them after the retrieved ones.
         """
         if not ranked:
             return self.answerer.draft(analysis, ranked)
@@ -227,14 +231,14 @@ class Assistant:
         if op in first and (evidence := first[op]()) is not None:
             return self._unnamed(analysis, evidence.draft)
         if analysis.wants_figure and derived_reader.asks_formula(analysis, self.lexicon):
-            computed = derived_reader.read(analysis, ranked, lexicon=self.lexicon, more=more)
+            computed = derived_reader.read(analysis, _joined(ranked, items), lexicon=self.lexicon, more=more)
             if computed is not None:
                 return computed.draft
             # Not every input was found: a sentence that states the metric by its name may answer ("gross margin
             # was 43.3%"); a single cell or another sentence never does.
             named = derived_reader.named_formula(analysis.question, self.lexicon)
             if named is not None:  # a row or sentence that states the metric itself ("Gross margin | 45.2%")
-                cells = table_reader.read(analysis, ranked, lexicon=self.lexicon)
+                cells = table_reader.read(analysis, _joined(ranked, items), lexicon=self.lexicon)
                 if cells is not None and cells.draft.quotes and self.lexicon.names_measure_text(
                         named.names, cells.draft.quotes[0].split("\n")[-1].split(" | ")[0]):
                     return cells.draft
@@ -243,7 +247,7 @@ class Assistant:
                     return draft
             return refusal("the inputs of the asked computation were not all found in a table of the asked company "
                            "and period", "no_input")
-        cells = table_reader.read(analysis, ranked, lexicon=self.lexicon) if (
+        cells = table_reader.read(analysis, _joined(ranked, items), lexicon=self.lexicon) if (
             analysis.wants_figure or op in table_reader.OPERATIONS) else None
         if cells is None and analysis.measures and more is not None and analysis.wants_figure:
             # The statement that holds a named line item is often not among the passages the question's words
@@ -259,9 +263,17 @@ class Assistant:
             # states the same figure ("Revenue for 2025 was RMB 2,356.8 million, an increase of 38.2% ..."), or
             # the same number where the table states no scale ("$24.9" in a table, "$24.9 million" in the text).
             said = parse_figures(draft.text)
-            if not any(same_quantity(f, g) or (f.scale == 1.0 and abs(f.value - g.value) < 1e-9)
+            # A sentence that rounds the line ("$7.4 billion" for 7,386.7 million) gives way to it.
+            if not any(abs(f.quantity - g.quantity) <= 1e-9 * max(abs(f.quantity), 1.0)
+                       or (f.scale == 1.0 and abs(f.value - g.value) < 1e-9)
                        for f in cells.figures for g in said):
                 return cells.draft
+        if cells is not None and cells.named_measure and not draft.refused and (
+                not _checks_out(draft, analysis) and _checks_out(cells.draft, analysis)
+                and not _states_cell(draft, analysis, cells.figures)):
+            # The sentence's figure is for another period or company (the check says so, reading the passage on
+            # its own: "Fourth-quarter EPS was $(0.16)" for a full year), the measure's row is for the asked one.
+            return cells.draft
         if draft.refused and draft.code in ("no_figure", "low_score"):
             if cells is not None:
                 return cells.draft
@@ -299,12 +311,61 @@ class Assistant:
             for i, c in enumerate(draft.cited)
         )
         figures = tuple(check_figures(draft.text, draft.cited, intent, derived=draft.arithmetic))
+        if (backend == self.answerer.name and not draft.refused and intent.quantity is not None and intent.years
+                and intent.measures and intent.operation not in _NOT_AN_AMOUNT and figures
+                and all(f.status == "quoted" for f in figures)):
+            # A measure asked for a period, and every figure found is about another period, company or measure: the
+            # corpus does not state the asked one. Say so, and point to the closest passages rather than restate
+            # their figures as an answer.
+            draft = _not_stated(draft, figures)
+            figures = ()
         grounded = (not draft.refused and bool(citations)
                     and all(f.status in ("verified", "derived") for f in figures))
         return Answer(question=question, answer=draft.text, citations=citations, figures=figures,
                       grounded=grounded, refused=draft.refused, refusal_reason=draft.reason,
                       refusal_code=draft.code if draft.refused else "",
                       backend=backend, retrieved=tuple(rc.chunk.id for rc in ranked))
+
+
+# Operations whose answer is not the amount of a figure: which year, a list, a definition, an explanation, a summary
+_NOT_AN_AMOUNT = frozenset({"compare", "list", "define", "explain", "summarize"})
+
+
+def _not_stated(draft: Draft, figures: Sequence[Any]) -> Draft:
+    """A refusal in place of a draft whose figures are all only quoted, naming why and citing its passages."""
+    why = []
+    for kind, words in (("another period", "another period"), ("another part of the year", "another part of the "
+                        "year"), ("another quarter", "another quarter"), ("another company", "another company"),
+                        ("another measure", "another measure"), ("does not name", "something the question does "
+                        "not ask about")):
+        if any(kind in f.reason for f in figures) and words not in why:
+            why.append(words)
+    marks = "".join(f"[{i + 1}]" for i in range(len(draft.cited)))
+    reason = (f"the passages found state figures for {' or '.join(why) or 'something else'}, not for the asked "
+              "company, period and measure")
+    text = f"The corpus does not answer this: {reason}. The closest passages are cited {marks}."
+    return replace(draft, text=text, refused=True, reason=reason, code="not_stated", arithmetic=())
+
+
+def _checks_out(draft: Draft, analysis: QueryAnalysis) -> bool:
+    """Whether the figure check verifies every figure of a draft (it states at least one)."""
+    figures = check_figures(draft.text, draft.cited, analysis, derived=draft.arithmetic)
+    return bool(figures) and all(f.status in ("verified", "derived") for f in figures)
+
+
+def _states_cell(draft: Draft, analysis: QueryAnalysis, cells: Sequence[Figure]) -> bool:
+    """Whether a verified figure of a draft is the cell's figure (within its precision, or the same number where
+    the table states no scale: "$24.9 million" in the text, "$24.9" in the table)."""
+    said = [h for f in check_figures(draft.text, draft.cited, analysis, derived=draft.arithmetic)
+            if f.status == "verified" for h in parse_figures(f.text)[:1]]
+    return any(same_quantity(c, h) or (c.scale == 1.0 and abs(c.value * h.scale - h.quantity) <= 1e-6 * abs(h.quantity))
+               for c in cells for h in said)
+
+
+def _joined(first: Sequence[RetrievedChunk], then: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
+    """The chunks of ``first``, then those of ``then`` not among them."""
+    seen = {rc.chunk.id for rc in first}
+    return [*first, *(rc for rc in then if rc.chunk.id not in seen)]
 
 
 def check_question_size(question: str, limit: int) -> None:

@@ -29,7 +29,8 @@ class Draft:
     refused: bool = False
     reason: str = ""
     arithmetic: tuple[tuple[str, str], ...] = ()  # (result text, "a − b = c") of computed figures
-    code: str = ""  # why it refused: no_passage | no_entity | no_period | no_figure | low_score | no_answer
+    code: str = ""  # why it refused: no_passage | no_entity | no_period | no_figure | low_score | no_answer |
+    # no_input | not_stated (every figure found is for another period, company or measure)
 
 
 def compose(parts: Sequence[tuple[Quotable, str]], *, lead: str = "", arithmetic: Sequence[tuple[str, str]] = (),

@@ -7,6 +7,7 @@ Shared by the readers and by the independent figure check, so that neither depen
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from rag.text import YEAR_IN_TEXT
@@ -21,6 +22,60 @@ INSTRUCTION = re.compile(
 
 # A fiscal year written short: "FY19", "FY 2019", "FY'19", "2018/19", "2017-18" (the second year is the one named).
 FISCAL_YEAR = re.compile(r"\bFY\s?'?((?:19|20)?\d{2})\b|(?<!\d)(?:19|20)\d{2}[/-](\d{2})(?!\d)", re.IGNORECASE)
+
+
+# The part of a year a passage is about, by the words it writes: a quarter, a half, nine months, a whole year.
+_PARTS = (
+    (3, re.compile(r"\b(?:Q[1-4]|(?:first|second|third|fourth)[- ]quarter|three months|thirteen weeks)\b|第[一二三四]季度|"
+                   r"(?<![前])[一二三四1-4]季度", re.IGNORECASE)),
+    (6, re.compile(r"\b(?:H[12]|(?:first|second)[- ]half|six months|twenty-six weeks|half[- ]year)\b|半年", re.IGNORECASE)),
+    (9, re.compile(r"\b(?:nine months|thirty-nine weeks)\b|前三季度", re.IGNORECASE)),
+    (12, re.compile(r"\b(?:full[- ]year|twelve months|fiscal year|years? ended|annual|FY\s?'?\d{2,4})\b|全年|年度", re.IGNORECASE)),
+)
+
+
+_MONTH = re.compile(r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|"
+                    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s\d{1,2}\b", re.IGNORECASE)
+
+
+def month_days(text: str) -> frozenset[str]:
+    """The months of the dates a text writes with a day ("June 30, 2023", "Dec 31" -> {"jun", "dec"})."""
+    return frozenset(m.group(1)[:3].lower() for m in _MONTH.finditer(text))
+
+
+def other_date(header: str, dates: Sequence[str]) -> bool:
+    """Whether a column header is dated at another month than every date the question names ("three months ended
+    June 30, 2023" for "the quarter ended September 30, 2023"); False when either names no such date."""
+    asked = frozenset().union(*(month_days(d) for d in dates)) if dates else frozenset()
+    shown = month_days(header)
+    return bool(asked and shown and not asked & shown)
+
+
+def other_quarter(chunk: Chunk, months: int, part: int) -> bool:
+    """Whether a quarterly report's chunk is about another quarter than the one asked: "the second quarter of
+    fiscal 2024" asked of the first quarter's earnings release (its period type "Q1"), whose three-month columns
+    are the first quarter's."""
+    kind = chunk.period_type.upper()
+    return bool(months == 3 and part and len(kind) == 2 and kind[0] == "Q" and kind[1] in "1234"
+                and int(kind[1]) != part)
+
+
+_WHICH_QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)[- ]quarter|第([一二三四])季度", re.IGNORECASE)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "三": 3, "四": 4}
+
+
+def quarters_named(text: str) -> frozenset[int]:
+    """Which quarters a text names (1-4): "Q2", "second-quarter", "第二季度"."""
+    out = set()
+    for m in _WHICH_QUARTER.finditer(text):
+        raw = next(g for g in m.groups() if g)
+        out.add(int(raw) if raw.isdigit() else _ORDINALS[raw.lower()])
+    return frozenset(out)
+
+
+def months_named(text: str) -> frozenset[int]:
+    """The parts of a year a passage names: 3 (a quarter), 6, 9, 12 (a whole year); empty when it names none."""
+    return frozenset(months for months, rx in _PARTS if rx.search(text))
 
 
 def mentions_year(text: str, year: str) -> bool:
@@ -42,6 +97,34 @@ def period_text(passage: str, title: str, before: str = "") -> str:
     if before and (YEAR_IN_TEXT.search(before) or FISCAL_YEAR.search(before)):
         return f"{passage} {before}"
     return f"{passage} {title}"
+
+
+def fiscal_shift(chunk: Chunk) -> int:
+    """Years from the fiscal year a chunk's document reports to the calendar year its period ends in: -1 for
+    Salesforce's "first quarter fiscal 2024", the three months ended April 30, 2023, whose table columns say 2023;
+    0 when the two agree or either is unknown."""
+    end = chunk.period_end[:4]
+    if chunk.fiscal_year and end.isdigit():
+        shift = int(end) - chunk.fiscal_year
+        return shift if abs(shift) == 1 else 0
+    return 0
+
+
+def column_months(chunk: Chunk, months: int) -> int:
+    """The months a table column covers: as its header states, else 12 in an annual report (its columns are
+    years: "2025 (RMB million)"), else 0 (not known)."""
+    return months or (12 if chunk.period_type.upper() == "FY" else 0)
+
+
+def column_years(chunk: Chunk, years: Sequence[str], *, fiscal: bool = False) -> tuple[str, ...]:
+    """The years a table column of this chunk is dated with for the asked years: moved by the document's
+    ``fiscal_shift`` when the question writes fiscal years ("Q1 fiscal 2024" is in the columns of 2023); the asked
+    ones and the moved ones when it does not say which it means."""
+    shift = fiscal_shift(chunk)
+    moved = tuple(str(int(y) + shift) for y in years if shift and y.isdigit())
+    if moved and fiscal:
+        return moved
+    return tuple(years) + moved
 
 
 def identity_text(chunk: Chunk) -> str:

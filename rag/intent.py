@@ -12,7 +12,7 @@ _DATE = re.compile(
     r"\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
     r"\d{1,2}月\d{1,2}日"
 )
-_YEAR = re.compile(r"(?<![\d.,])((?:19|20)\d{2})(?![\d.,%])")
+_YEAR = re.compile(r"(?<![\d.,])((?:19|20)\d{2})(?![\d%]|[.,]\d)")
 _ZH_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 # Words of company names that name no company by themselves ("Junshi Biosciences", "君实生物").
 _CORPORATE_WORDS = frozenset(

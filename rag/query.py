@@ -36,15 +36,16 @@ _SCALE_WORDS = {"thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1
                 "亿美元": 1e8, "万美元": 1e4, "百万美元": 1e6}
 _CURRENCY_CODES = {"usd": "USD", "us$": "USD", "$": "USD", "dollars": "USD", "us dollars": "USD", "rmb": "CNY",
                    "cny": "CNY", "yuan": "CNY", "hkd": "HKD", "eur": "EUR"}
-_STATEMENTS = {"income": "income", "operations": "income", "p&l": "income", "balance": "balance",
-               "financial position": "balance", "cash": "cash_flow"}
 # A capitalised run of words: a name, a ticker or a product ("Zai Lab", "AAPL", "New-Co").
 _CAPITALISED = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9&.\-']*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&\-']*)*)")
-_QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)[- ]quarter\b|第([一二三四])季度|([1-4])Q\b",
+_QUARTER = re.compile(r"\bQ([1-4])\b|\b(first|second|third|fourth)[- ]quarter\b|第([一二三四])季度|([1-4])Q\b|"
+                      r"\b(?:three[- ]months?|thirteen[- ]weeks|(?:the|a|fiscal)\squarter)\b|单季度?",
                       re.IGNORECASE)
 _HALF = re.compile(r"\bH([12])\b|\b(first|second)[- ]half\b|([上下])半年|\bsix[- ]months?\b|\binterim\b|半年度|中期",
                    re.IGNORECASE)
 _NINE = re.compile(r"\bnine[- ]months?\b|\b9M\b|前三季度|1-9月", re.IGNORECASE)
+_FISCAL_WORD = re.compile(r"\bfiscal\b|\bFY\s?'?\d", re.IGNORECASE)
+_LINKING = frozenset({"by", "from", "of", "the", "and", "in", "for", "to", "on", "at", "a", "an"})
 _FY_SHORT = re.compile(r"\bFY\s?'?(\d{2})\b", re.IGNORECASE)
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "三": 3, "四": 4, "上": 1, "下": 2}
 
@@ -89,6 +90,7 @@ class QueryAnalysis:
     periods: tuple[Period, ...] = ()
     measures: tuple[str, ...] = ()  # ids of rag/lexicon/measures.yaml
     operation: str = "lookup"
+    fiscal: bool = False  # the years are written as fiscal years ("fiscal 2024", "FY24")
 
     @property
     def named(self) -> tuple[str, ...]:
@@ -120,7 +122,7 @@ def strip_directives(question: str, lexicon: Lexicon) -> tuple[str, tuple[str, .
                 raw = groups["decimals"]
                 decimals = int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw, decimals)
             if groups.get("statement"):
-                statement = next((v for k, v in _STATEMENTS.items() if k in groups["statement"]), statement)
+                statement = lexicon.statement_named(groups["statement"]) or statement
             if d.decimals is not None:
                 decimals = d.decimals
             percent = percent or d.percent
@@ -137,7 +139,7 @@ def parse_periods(question: str, years: Iterable[str]) -> tuple[Period, ...]:
     months, part = 12, 0
     if (q := _QUARTER.search(question)) is not None:
         months = 3
-        raw = next(g for g in q.groups() if g)
+        raw = next((g for g in q.groups() if g), "")  # "the quarter ended April 30": which one, the date says
         part = int(raw) if raw.isdigit() else _ORDINAL.get(raw.lower(), 0)
     elif _NINE.search(question) is not None:
         months = 9
@@ -162,14 +164,42 @@ def _operation(question: str, lexicon: Lexicon, answer_format: AnswerFormat) -> 
 def measures_in(question: str, lexicon: Lexicon) -> tuple[str, ...]:
     """Measures the question names, longest name first so that "net income" is not also "income"."""
     low = " " + " ".join(question.lower().split()) + " "
+    for title in sorted((t for st in lexicon.statements for t in st.names), key=len, reverse=True):
+        while (at := find_name(low, title)) >= 0:  # "per the cash flow statement" names a statement, not cash
+            low = low[:at] + " " * len(title) + low[at + len(title):]
     names = sorted(((n, m.id) for m in lexicon.measures for n in m.names), key=lambda p: -len(p[0]))
-    found: list[str] = []
+    found: list[tuple[str, str]] = []  # (measure, the name written)
     for name, mid in names:
         at = find_name(low, name)
         if at >= 0:
-            found.append(mid)
+            found.append((mid, name))
             low = low[:at] + " " * len(name) + low[at + len(name):]
-    return tuple(dict.fromkeys(found))
+    # A long name in other words ("How much cash did Apple generate from operating activities" for "cash generated
+    # by operating activities"): each of its three or more words written, in any form; it stands for the shorter
+    # names whose words it holds ("cash").
+    written = [w[:5] for w in re.findall(r"[a-z]+", question.lower())]
+    stems = set(written)
+    for name, mid in names:
+        words = [w[:5] for w in re.findall(r"[a-z]+", name) if w not in _LINKING]
+        if len(words) < 2 or not all(w in stems for w in words) or any(m == mid for m, _ in found):
+            continue
+        if not _close(written, set(words), len(words) + 4):
+            continue  # its words scattered over the question ("What share of net income ... per the statement")
+        if any(len(n) >= len(name) for _, n in found):
+            continue
+        covered = {m for m, n in found if {w[:5] for w in re.findall(r"[a-z]+", n)} <= set(words)}
+        if len(words) < 3 and not covered:
+            continue  # two words only stand for a shorter name they hold: "cash ... from operations" for "cash"
+        found = [(mid, name)] + [(m, n) for m, n in found if m not in covered]
+    return tuple(dict.fromkeys(m for m, _ in found))
+
+
+def _close(written: list[str], words: set[str], width: int) -> bool:
+    """Whether all ``words`` occur within ``width`` consecutive words of ``written``."""
+    for start, w in enumerate(written):
+        if w in words and words <= set(written[start:start + width]):
+            return True
+    return False
 
 
 def _known(word: str, known: frozenset[str]) -> bool:
@@ -266,6 +296,7 @@ def analyze(question: str, *, lexicon: Lexicon | None = None, known: frozenset[s
         hints=tuple(hints),
         asked=question,
         directives=directives,
+        fiscal=bool(_FISCAL_WORD.search(text)),
         format=answer_format,
         periods=parse_periods(text, years),
         measures=measures_in(text, lexicon),

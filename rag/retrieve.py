@@ -11,6 +11,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.bm25 import BM25Cache, BM25Index, ChunkInfo
+from rag.lexicon import Lexicon
+from rag.lineitems import LineItemIndex
 from rag.query import QueryAnalysis
 from rag.store import ChunkStore, chunk_from_chroma
 from rag.types import Filters, RetrievedChunk
@@ -110,6 +112,7 @@ class Retriever:
         self.reranker = reranker
         self.candidates = candidates
         self._columns: tuple[BM25Index, FilterColumns] | None = None
+        self._line_items: tuple[BM25Index, LineItemIndex] | None = None
 
     def retrieve(self, intent: QueryAnalysis, *, k: int, filters: Filters | None = None,
                  timings: dict[str, float] | None = None) -> list[RetrievedChunk]:
@@ -147,6 +150,33 @@ class Retriever:
             timings["sparse"] = (t1 - t_dense) * 1000
             timings["rerank"] = (t2 - t1) * 1000
         return ranked
+
+    def line_items(self, intent: QueryAnalysis, lexicon: Lexicon, *, filters: Filters | None = None,
+                   limit: int = 8) -> list[RetrievedChunk]:
+        """The chunks with a table row that names one of the asked measures for the asked years (see
+        rag.lineitems), among those the filters and the asked companies allow, best fit first; [] when the question
+        names no measure. The line-item index is built on first use and again when the keyword index changes."""
+        if not intent.measures:
+            return []
+        index = self.bm25.get(self.store)
+        items = self._line_items
+        if items is None or items[0] is not index:
+            t0 = time.perf_counter()
+            positions = {info.id: i for i, info in enumerate(index.infos)}
+            items = self._line_items = (index, LineItemIndex.build(self.store.all_chunks(), positions, lexicon))
+            logger.info("line-item index: %d rows in %.2f s", len(items[1]), time.perf_counter() - t0)
+        columns = self._columns
+        if columns is None or columns[0] is not index:
+            columns = self._columns = (index, FilterColumns(index.infos))
+        mask = columns[1].mask(filters) if filters else None
+        if intent.entities:
+            own = columns[1].mask(Filters(companies=tuple(intent.entities)))
+            if mask is not None:
+                own &= mask
+            # documents without a company in their metadata (news) are read when no filing is the company's
+            mask = own if own.any() else mask
+        hits = items[1].find(intent.measures, years=intent.years, mask=mask, limit=limit)
+        return [RetrievedChunk(c) for c in self.store.get_chunks([h.chunk_id for h in hits])]
 
     def _dense(self, question: str, allowed_ids: list[str] | None, index: BM25Index,
                timings: dict[str, float] | None = None) -> list[tuple[str, float, str, dict[str, Any]]]:

@@ -126,6 +126,7 @@ def _meta_to_chroma(chunk: Chunk, record: DocumentRecord, keywords: str | None =
         "doc_hash": record.content_hash,
         "doc_key": record.ingest_key,
         **({"facts": facts_to_json(chunk.facts)} if chunk.facts else {}),
+        **({"unit_note": chunk.unit_note} if chunk.unit_note else {}),
     }
 
 
@@ -188,6 +189,7 @@ def chunk_from_chroma(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         period_end=str(meta.get("period_end", "")),
         period_type=str(meta.get("period_type", "")),
         facts=facts_from_json(str(meta["facts"])) if meta.get("facts") else (),
+        unit_note=str(meta.get("unit_note", "")),
     )
 
 

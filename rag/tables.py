@@ -54,11 +54,16 @@ def _table_units(header: str) -> list[tuple[FigureUnit, float] | None]:
     return units
 
 
-def figures_in(text: str) -> list[Figure]:
-    """All figures of a text; in table rows below a header that states units, cells take those units."""
+def figures_in(text: str, note: str = "") -> list[Figure]:
+    """All figures of a text; in table rows below a header that states units, cells take those units. ``note`` is
+    the unit the text's page states for its tables ("(in thousands", see ingest.units): a header that states no
+    currency or scale of its own takes it."""
     figures = parse_figures(text)
     if " | " not in text and "\t" not in text:
         return figures
+    currency, scale, stated = parse_unit(note) if note else ("", 1.0, False)
+    default: tuple[FigureUnit, float] | None = (currency or None, scale) if stated and (  # type: ignore[assignment]
+        currency or scale != 1.0) else None
     by_start = {f.start: f for f in figures}
     pos = 0
     units: list[tuple[FigureUnit, float] | None] = []
@@ -73,6 +78,8 @@ def figures_in(text: str) -> list[Figure]:
         if is_table_line(line):
             if (not in_table or not any(u for u in units)) and is_header_row(line):
                 units = _table_units(line)
+                if default is not None and units and not any(u is not None and u[0] != "%" for u in units):
+                    units = [units[0]] + [u or default for u in units[1:]]  # the page's unit, "%" columns aside
                 section = ""
                 # A header states labels, years and footnote marks ("2019 (1)"), not quantities.
                 for start in [k for k in by_start if pos <= k < pos + len(line)]:
@@ -129,7 +136,7 @@ def table_rows(chunk: Chunk, rank: int = 0) -> list[TableRow]:
     """Every data row of every table of a chunk, with each cell's figure and each column's period."""
     lines = chunk.text.split("\n")
     gaps = table_gaps(lines)
-    figs = figures_in(chunk.text)
+    figs = figures_in(chunk.text, chunk.unit_note)
     starts = []
     pos = 0
     for line in lines:
@@ -168,15 +175,22 @@ def _rows_of_run(chunk: Chunk, rank: int, lines: list[str], starts: list[int], r
     periods = [column_period(h) for h in heads]
     header_text = "\n".join(lines[k] for k in header_idx)
     out: list[TableRow] = []
-    section = ""
+    sections: list[str] = []  # the headings above a row, outermost first ("Current assets:", "Inventories")
     for k in run:
         if k in header_idx:
             continue
         parts = cells(lines[k])
         spans = cell_spans(lines[k])
         if not any(parts[1:]):
-            section = parts[0] if parts else ""
+            if parts and parts[0]:
+                sections.append(parts[0])
             continue
+        label = parts[0] if parts else ""
+        if not label and sections:
+            # the unlabelled sum under a heading's items is the heading's total ("Inventories | |", its three
+            # kinds, then " | 13,224 | 10,776"); the rows after it belong to the heading above again
+            label = f"Total {sections.pop().rstrip(':：').strip()}"
+        section = sections[-1] if sections else ""
         values: list[Figure | None] = []
         for a, b in spans[1:]:
             at = [f for f in figs if starts[k] + a <= f.start < starts[k] + b and f.unit != "code"]
@@ -184,7 +198,7 @@ def _rows_of_run(chunk: Chunk, rank: int, lines: list[str], starts: list[int], r
         values += [None] * (len(heads) - len(values))
         out.append(TableRow(
             chunk=chunk, rank=rank, start=starts[k], text=f"{header_text}\n{lines[k]}" if header_text.strip() else lines[k],
-            label=parts[0], section=section, figures=tuple(values[: len(heads)]),
+            label=label, section=section, figures=tuple(values[: len(heads)]),
             years=tuple(p[0] for p in periods), months=tuple(p[2] for p in periods), headers=tuple(heads)))
     return out
 

@@ -116,6 +116,7 @@ class Chunk:
     period_end: str = ""
     period_type: str = ""
     facts: tuple[XbrlFact, ...] = ()  # the inline-XBRL facts shown in ``text`` (spans relative to the page)
+    unit_note: str = ""  # the unit its page states for tables whose header states none ("(in thousands")
 
     def embedding_text(self) -> str:
         """The text that is embedded: the document's identity and section, then the passage."""

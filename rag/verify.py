@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 from rag.companies import mentions
 from rag.figures import parse_figures, same_quantity
-from rag.tables import column_of, figures_in, table_rows
-from rag.context import INSTRUCTION, identity_text, mentions_year, names_hint, period_text
+from rag.lexicon import default_lexicon
+from rag.tables import TableRow, column_of, figures_in, table_rows
+from rag.context import (INSTRUCTION, column_months, column_years, identity_text, mentions_year, months_named, names_hint,
+                         other_date, other_quarter, period_text, quarters_named)
 from rag.query import QueryAnalysis
 from rag.text import is_header_row, is_table_line, split_sentences, table_gaps
 from rag.types import CheckedFigure, Chunk, Figure
@@ -16,6 +18,12 @@ from rag.types import CheckedFigure, Chunk, Figure
 # Starts only where white space starts: from inside a run of spaces every start would rescan the run.
 _MARKERS = re.compile(r"(?<!\s)(?:\s*\[\d+\])+")
 _ONE = re.compile(r"\[(\d+)\]")
+# A figure given as a change, by the words just before it ("increased by", "an increase of", "up") or just after
+# it ("a $27 million increase"): it is not the amount a lookup asks for.
+_CHANGE_BEFORE = re.compile(r"\b(?:(?:increased|decreased|declined|rose|fell|grew|dropped)\s(?:by\s)?|(?:increase|"
+                            r"decrease|decline|rise|drop|reduction|growth)\sof\s|up\s|down\s)(?:approximately\s|"
+                            r"about\s|nearly\s)?$", re.IGNORECASE)
+_CHANGE_AFTER = re.compile(r"^\s(?:increase|decrease|decline|rise|drop|reduction)\b", re.IGNORECASE)
 
 
 def answer_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -83,7 +91,7 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
         chunk = cited[n - 1]
         # Cells are tried with their column's unit and as written, since a quote may omit a second header line.
         # Every occurrence counts (the same text first): one about the asked period and company verifies.
-        candidates = [f for f in figures_in(chunk.text) + parse_figures(chunk.text)
+        candidates = [f for f in figures_in(chunk.text, chunk.unit_note) + parse_figures(chunk.text)
                       if f.unit != "code" and same_quantity(fig, f)]
         candidates.sort(key=lambda f: f.text != fig.text)
         for found in candidates:
@@ -120,29 +128,130 @@ def _context_problem(chunk: Chunk, found: Figure, intent: QueryAnalysis) -> str:
     company may also be named in the sentence before it, the section or the document's metadata.
     """
     passage, before = _passage(chunk.text, found)
-    column_year = _column_year(chunk, found)
+    column_year, covered, header = _column(chunk, found)
+    period = intent.periods[0] if intent.periods else None
+    years = intent.years
+    if intent.operation in ("change", "growth") and len(years) == 1 and years[0].isdigit():
+        years = (*years, str(int(years[0]) - 1))  # "growth in fiscal 2023" is from fiscal 2022
+    asked_months = intent.periods[0].months if intent.periods else 0
     if intent.years and column_year is not None:
-        if str(column_year) not in intent.years:
-            return f"for another period (its column is {column_year}; the question asks about {' or '.join(intent.years)})"
+        if str(column_year) not in column_years(chunk, years, fiscal=intent.fiscal):
+            return f"for another period (its column is {column_year}; the question asks about {' or '.join(years)})"
+        if asked_months and covered and covered != asked_months:
+            return (f"for another part of the year (its column covers {covered} months; the question asks "
+                    f"about {asked_months})")
+        if other_date(header, intent.dates):
+            return f"for another period (its column is {' '.join(header.split())[:80]!r}; the question asks about {', '.join(intent.dates)})"
+        if period is not None and covered == 3 and other_quarter(chunk, period.months, period.part):
+            return f"for another quarter (its document reports {chunk.period_type}; the question asks about Q{period.part})"
     elif intent.years and not any(mentions_year(period_text(passage, chunk.title, before), y) for y in intent.years):
         return f"for another period (the question asks about {' or '.join(intent.years)})"
+    elif asked_months and column_year is None:
+        # the clause up to the figure, not the sentence: "..., of which LT-203 contributed X in its first six months"
+        clause = _clause(chunk.text, found)
+        parts = months_named(clause)
+        if not parts and column_months(chunk, 0) == 12:
+            parts = frozenset({12})  # an annual report's sentence that names no part of the year is about the year
+        if parts and asked_months not in parts:
+            return (f"for another part of the year (its sentence is about {' or '.join(f'{m} months' for m in sorted(parts))}; "
+                    f"the question asks about {asked_months})")
+        quarters = quarters_named(clause)
+        if period is not None and period.months == 3 and period.part and quarters and period.part not in quarters:
+            return f"for another quarter (the question asks about Q{period.part})"
     hay = f"{passage} {before} {identity_text(chunk)}".lower()
     absent = [e for e in intent.entities if not mentions(e, hay)]
     if absent:
         return f"about another company (the question asks about {', '.join(absent)})"
+    # (a growth rate beside an asked amount, "revenue of RMB 45.5 billion, a year-on-year increase of 15.84%", is
+    # no amount to mistake for it: only a change of the asked kind is)
+    if intent.operation == "lookup" and (found.unit != "%" or intent.quantity == "percent") and (_CHANGE_BEFORE.search(chunk.text[max(0, found.start - 40):found.start])
+                                         or _CHANGE_AFTER.match(chunk.text[found.start + len(found.text):][:30])):
+        return "as a change, not the amount asked (its sentence gives an increase or decrease)"
+    if _line_items(intent) and not _names_measure(chunk, found, intent, f"{passage} {before}"):
+        lexicon = default_lexicon()
+        names = [m.en[0] if m.en else m.zh[0] for mid in _line_items(intent) for m in [lexicon.measure(mid)] if m]
+        return f"about another measure (its passage names no {' or '.join(names)})"
     return ""
 
 
-def _column_year(chunk: Chunk, found: Figure) -> int | None:
-    """The year of the table column a figure's cell is in, read from the table's own header rows (None when the
-    figure is in no table cell, or its column names no year)."""
+def _line_items(intent: QueryAnalysis) -> list[str]:
+    """The asked measures that a financial statement states (revenue, EPS, capex): the ones whose names a passage
+    must write. Others ("employees", "upfront payment") are written in too many ways to be checked by name."""
+    lexicon = default_lexicon()
+    return [mid for mid in intent.measures if (m := lexicon.measure(mid)) is not None and m.statement]
+
+
+def _names_measure(chunk: Chunk, found: Figure, intent: QueryAnalysis, passage: str) -> bool:
+    """Whether the passage of a figure names a measure the question asks for by one of its names (rag/lexicon):
+    a table cell by its row's label, the heading rows above it or the chunk's section; a sentence by the words of
+    the clause that leads up to it ("an average price of $163.39 per share" is no earnings per share)."""
+    lexicon = default_lexicon()
+    text = _whole_clause(chunk.text, found)  # its clause: "Net pre-tax charges of $1,281 million, or $1.44 per share"
+    cell = _cell(chunk, found)
+    if cell is not None:
+        # its row's label and heading row, the table's header, and the words around the table: its caption above
+        # ("The following table shows net sales by geographic area:") or, where a page prints it so, below
+        top = chunk.text.find(cell.text.split("\n")[0])
+        above = chunk.text[max(0, top - 300):top] if top >= 0 else ""
+        end = _table_end(chunk.text, cell.start)
+        below = chunk.text[end:end + 300]
+        text = f"{cell.section} {cell.label} {chunk.section} {cell.text.split(chr(10))[0]} {above} {below}"
+        if not any(lexicon.names_measure(mid, text) for mid in _line_items(intent)) and not (
+                above.strip() or below.strip() or cell.section or chunk.section):
+            # a bare table, its caption in another passage: its rows say what they are ("United States",
+            # "Digital"), and only a row that is another line item ("Cost of sales") is known to be another measure
+            return not any(lexicon.measure_fit(m.id, cell.label) for m in lexicon.measures if m.statement)
+    return any(lexicon.names_measure(mid, text) for mid in _line_items(intent))
+
+
+def _table_end(text: str, start: int) -> int:
+    """Where the table holding the line that starts at ``start`` ends (the end of its last row)."""
+    pos = start
+    for line in text[start:].split("\n"):
+        if not is_table_line(line):
+            break
+        pos += len(line) + 1
+    return min(pos, len(text))
+
+
+def _cell(chunk: Chunk, found: Figure) -> TableRow | None:
+    """The table row whose cell holds a figure, or None."""
     if " | " not in chunk.text and "\t" not in chunk.text:
         return None
+    return next((row for row in table_rows(chunk) if column_of(row, found.start) is not None), None)
+
+
+def _column(chunk: Chunk, found: Figure) -> tuple[int | None, int, str]:
+    """The year, months (0: not stated) and header of the table column a figure's cell is in, read from the
+    table's own header rows ((None, 0, "") when the figure is in no table cell, or its column names no year)."""
+    if " | " not in chunk.text and "\t" not in chunk.text:
+        return None, 0, ""
     for row in table_rows(chunk):
         col = column_of(row, found.start)
         if col is not None:
-            return row.years[col]
-    return None
+            if row.years[col] is None:
+                return None, 0, ""
+            return row.years[col], column_months(chunk, row.months[col]), row.headers[col]
+    return None, 0, ""
+
+
+_CLAUSE_MARKS = ("▪", "•", ";", "\n\n", ". ", "。", "；")  # a single line break is a PDF's wrapped line
+
+
+def _clause(text: str, fig: Figure) -> str:
+    """The clause that leads up to a figure: from the last bullet, semicolon, paragraph or sentence end before it
+    ("▪ Fourth-quarter earnings per share was $(0.16)" in a bullet list written as one sentence)."""
+    pre = text[max(0, fig.start - 300):fig.start]
+    cut, mark = max((pre.rfind(m), m) for m in _CLAUSE_MARKS)
+    return pre[cut + len(mark):] + fig.text if cut >= 0 else pre + fig.text
+
+
+def _whole_clause(text: str, fig: Figure) -> str:
+    """The clause of a figure on both sides: what leads up to it and what follows it to the clause's end
+    ("approximately $480 million of goodwill was reallocated")."""
+    post = text[fig.start + len(fig.text):fig.start + len(fig.text) + 200]
+    ends = [at for m in _CLAUSE_MARKS if (at := post.find(m)) >= 0]
+    return _clause(text, fig) + post[:min(ends)] if ends else _clause(text, fig) + post
 
 
 def _passage(text: str, fig: Figure) -> tuple[str, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS
 
-from ingest.chunking import Chunker, is_header_row, split_sentences
+from ingest.chunking import Chunker, is_header_row, is_heading, split_sentences
 from ingest.loaders import load_document
 from rag.embeddings import SentenceTransformerEmbeddings
 from rag.types import DocumentMeta, LoadedDocument, Page
@@ -254,3 +254,15 @@ def test_a_window_of_characters_without_tokens_is_kept(embedder: SentenceTransfo
     for c in chunks:
         covered.update(range(c.char_start, c.char_end))
     assert covered == set(range(len(text)))
+
+
+@pytest.mark.parametrize("line, heading", [
+    ("CONSOLIDATED STATEMENTS OF OPERATIONS", "CONSOLIDATED STATEMENTS OF OPERATIONS"),
+    # Oracle's 10-K, page 67: the statement's period line is its subtitle, not a heading of its own
+    ("For the Years Ended May 31, 2023, 2022 and 2021", None),
+    ("As of December 31, 2022 and 2021", None),
+    ("Three Months Ended April 30, 2023", None),
+    ("Years Ended December 31", None),
+])
+def test_a_statements_period_line_is_not_a_heading(line: str, heading: str | None) -> None:
+    assert is_heading(line, "", "(in millions) | 2023 | 2022") == heading

@@ -55,6 +55,9 @@ def _ask(question: str) -> tuple[str, list[tuple[str, float, str]]]:
      {"x0": "operating income", "x1": "total net sales"}, True),
     ("What percentage of Intel's 2022 net revenue was spent on research and development?", "x0 / x1",
      {"x0": "research and development", "x1": "net revenue"}, True),
+    # the formula in parentheses is the one stated, not the "share of" wording around it
+    ("What share of 2022 net income was paid out as common stock dividends (cash dividends paid per the cash flow "
+     "statement divided by net income)?", "x0 / x1", {"x0": "cash dividends paid", "x1": "net income"}, True),
 ])
 def test_a_formula_the_question_states_is_read(question: str, expression: str, operands: dict[str, str],
                                                percent: bool) -> None:
@@ -76,6 +79,14 @@ def test_a_stated_formula_over_a_cash_flow_takes_the_size_of_an_outflow() -> Non
                     "$17,165 million - |-$8,695 million| = $8,470 million [1].")
     assert ("$8,470 million", 8.47e9, "derived") in figures
     assert [s for _, _, s in figures] == ["verified", "verified", "derived"]
+
+
+def test_a_cost_printed_in_parentheses_enters_a_ratio_by_its_size() -> None:
+    # "Interest expense | (3,500)": coverage is 13,000 / 3,500, not a negative ratio
+    text, figures = _ask("What was the interest coverage ratio in fiscal 2023, measured as operating income divided "
+                         "by interest expense? Round to two decimals.")
+    assert text == ("Interest coverage = Operating income / Interest expense = 13,000 million / |-3,500 million| = 3.71 [1].")
+    assert ("3.71", 3.71, "derived") in figures
 
 
 def test_a_named_metric_is_computed_from_the_lexicon_formula() -> None:

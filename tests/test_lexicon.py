@@ -55,3 +55,37 @@ def test_a_words_file_without_its_lists_is_refused(tmp_path: Path) -> None:
     (folder / "words.yaml").write_text("not_names: [a, b]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="'question_words' must be a list of words"):
         load_lexicon(folder)
+
+
+def test_a_statement_is_named_by_its_titles_and_a_row_label_fits_a_measure_by_how_wholly_it_names_it() -> None:
+    lex = load_lexicon()
+    assert [lex.statement_named(t) for t in ("CONSOLIDATED STATEMENTS OF CASH FLOWS", "Consolidated Balance Sheet",
+                                             "Condensed Consolidated Statements of Operations", "合并利润表",
+                                             "For the Years Ended May 31, 2023", "Net income reconciliation")] == [
+        "cash_flow", "balance", "income", "income", "", ""]
+    assert lex.measure_fit("net_income", "Net income") == 1.0
+    # its longest name written, "net income attributable to", covers 4 of its 6 words ("less" and "net" aside)
+    assert lex.measure_fit("net_income", "Less: Net income attributable to non-controlling interests") == 4 / 6
+    assert lex.measure_fit("total_assets", "TOTAL ASSETS") == 1.0
+    assert lex.measure_fit("revenue", "Cost of sales") == 0.0  # "sales" is written, but not as a name of revenue
+    # a label that names nothing alone, under a heading that does ("Earnings per share:" above "Diluted")
+    assert lex.measure_fit("eps", "Diluted") == 0.0
+    assert lex.row_fit("eps", "Diluted", "Earnings per share:") == 0.9 * lex.measure_fit("eps", "Earnings per share: Diluted")
+    assert lex.row_fit("eps", "Diluted", "Earnings per share:") > 0.5
+
+
+def test_outflows_are_named_by_the_words_file() -> None:
+    lex = load_lexicon()
+    assert [lex.is_outflow(x) for x in ("Interest expense", "Common stock dividends", "Capital expenditures",
+                                        "Payments for acquisition of property, plant and equipment", "Net income",
+                                        "Total revenues", "购建固定资产支付的现金")] == [
+        True, True, True, True, False, False, True]
+
+
+def test_a_statements_file_with_an_unknown_statement_is_refused(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "statements.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("id: cash_flow", "id: cashflow"), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_lexicon(folder)
+    assert str(path) in str(err.value) and "id 'cashflow' is not one of income, balance, cash_flow" in str(err.value)

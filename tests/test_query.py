@@ -61,6 +61,13 @@ def test_companies_of_the_corpus_are_entities_other_names_are_hints() -> None:
     ("2025年上半年营业收入是多少？", (Period(2025, 6, 1),)),
     ("2025年前三季度营业收入是多少？", (Period(2025, 9, 0),)),
     ("What was the change in sales from 2018 to 2019?", (Period(2018), Period(2019))),
+    # a quarter written by its end date: which quarter, the date says
+    ("What was Salesforce's net income for the quarter ended April 30, 2023?", (Period(2023, 3, 0),)),
+    ("What were capital expenditures in the three months ended April 30, 2023?", (Period(2023, 3, 0),)),
+    # a year followed by a comma or a full stop is a year
+    ("What was the interest coverage in fiscal 2023, measured as operating income over interest expense?",
+     (Period(2023),)),
+    ("Give the revenue of fiscal 2023.", (Period(2023),)),
 ])
 def test_periods_are_parsed_once(question: str, periods: tuple[Period, ...]) -> None:
     assert analyze(question).periods == periods
@@ -78,6 +85,7 @@ def test_periods_are_parsed_once(question: str, periods: tuple[Period, ...]) -> 
     ("What was the change in Weighted average grant date stock price from 2017 to 2018?", "change"),
     ("What are the main catalysts?", "summarize"),
     ("What was Apple's revenue in 2022?", "lookup"),
+    ("What does Oracle cite as the main reason its total revenues increased in fiscal 2023?", "explain"),
 ])
 def test_the_operation_comes_from_the_cues(question: str, operation: str) -> None:
     assert analyze(question).operation == operation
@@ -88,6 +96,13 @@ def test_the_operation_comes_from_the_cues(question: str, operation: str) -> Non
     ("Purchases of property, plant and equipment in 2022?", ("capex",)),
     ("What were total revenues and cost of sales in 2018?", ("revenue", "cost_of_revenue")),
     ("归母净利润是多少？", ("net_income",)),
+    # a long line-item name in other words stands for the short name it holds ("cash")
+    ("How much cash did Apple generate from operating activities in fiscal 2022?", ("operating_cash_flow",)),
+    ("How much cash did Intel generate from operations in 2022?", ("operating_cash_flow",)),
+    ("What was Intel's cash balance at the end of 2022?", ("cash",)),
+    # ... but not words scattered over the question ("share", "net income", "per")
+    ("What share of net income was paid out as dividends (dividends paid per the cash flow statement divided by "
+     "net income)?", ("dividends", "net_income")),
 ])
 def test_measures_come_from_the_lexicon(question: str, measures: tuple[str, ...]) -> None:
     assert analyze(question).measures == measures

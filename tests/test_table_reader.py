@@ -7,6 +7,7 @@ import pytest
 
 from rag.query import analyze
 from rag.readers import table
+from rag.tables import table_rows
 from rag.types import Chunk, RetrievedChunk
 from rag.verify import check_figures
 
@@ -80,3 +81,47 @@ def test_the_check_reads_the_cells_column_not_the_whole_row() -> None:
 def test_a_table_of_another_company_is_not_read() -> None:
     a = analyze("What was Akeso's revenue in fiscal 2023?")
     assert table.read(a, [RetrievedChunk(_chunk(STATEMENT, company="Oracle Corporation"))]) is None
+
+
+# Intel's Q4 2022 earnings release, balance sheet (page 9): the inventories' total is a row with no label.
+INTEL_BALANCE = """Consolidated Balance Sheets
+
+(In Millions, Except Par Value; Unaudited) | Dec 31, 2022 | Dec 25, 2021
+Current assets: |  |
+Cash and cash equivalents | $11,144 | $4,827
+Inventories |  |
+Raw materials | 1,517 | 1,441
+Work in process | 7,565 | 6,656
+Finished goods | 4,142 | 2,679
+ | 13,224 | 10,776
+Assets held for sale | 45 | 6,942
+Total current assets | 50,407 | 58,558"""
+
+
+def test_the_unlabelled_sum_under_a_heading_is_the_headings_total() -> None:
+    rows = table_rows(_chunk(INTEL_BALANCE, "Intel Corporation"))
+    assert [(r.section, r.label, [f.text if f else None for f in r.figures]) for r in rows[3:6]] == [
+        ("Inventories", "Finished goods", ["4,142", "2,679"]),
+        ("Current assets:", "Total Inventories", ["13,224", "10,776"]),
+        ("Current assets:", "Assets held for sale", ["45", "6,942"]),  # no longer under "Inventories"
+    ]
+    text, figures = _ask("By how much did Intel's total inventories increase between December 25, 2021 and "
+                         "December 31, 2022?", INTEL_BALANCE, "Intel Corporation")
+    assert text.startswith("The change in Current assets: — Total Inventories (13,224 million in 2022, 10,776 million "
+                           "in 2021) is 2,448 million")
+    assert ("2,448 million", 2.448e9, "derived") in figures
+
+
+def test_a_fiscal_quarter_is_read_from_the_columns_of_the_calendar_year_it_falls_in() -> None:
+    text = """(in millions) | Three Months Ended April 30, 2023 | Three Months Ended April 30, 2022
+Net cash provided by operating activities | 4,491 | 3,676"""
+    chunk = Chunk(id="c1", text=text, source="crm.pdf", title="Salesforce Announces First Quarter Fiscal 2024 Results",
+                  doc_type="filing", date="2023-05-31", publisher="", company="Salesforce, Inc.", tickers=("CRM",),
+                  language="en", page=9, char_start=0, char_end=len(text), fiscal_year=2024, period_end="2023-04-30",
+                  period_type="Q1")
+    a = analyze("What was Salesforce's operating cash flow in Q1 fiscal 2024?")
+    ev = table.read(a, [RetrievedChunk(chunk)])
+    assert ev is not None and ev.draft.text == ("Net cash provided by operating activities, Three Months Ended April 30, "
+                                                "2023: 4,491 million [1].")
+    assert [(f.text, f.status) for f in check_figures(ev.draft.text, list(ev.draft.cited), a)] == [
+        ("4,491 million", "verified")]

@@ -24,6 +24,8 @@ STATEMENTS = ("income", "balance", "cash_flow", "")
 OPERATIONS = ("lookup", "compare", "change", "growth", "cagr", "ratio", "sum", "average", "list", "define",
               "explain", "summarize")
 _DIRECTIVE_GROUPS = frozenset({"scale", "decimals", "currency", "statement"})
+# Words a statement adds to a line item's name without changing what it states.
+_LINE_ITEM_FILLER = frozenset({"total", "less", "add", "net", "gaap", "reported", "a", "b", "c"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,19 @@ class Measure:
     id: str
     kind: str
     statement: str
+    en: tuple[str, ...]
+    zh: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.en + self.zh
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A primary financial statement and the titles filings give it."""
+
+    id: str
     en: tuple[str, ...]
     zh: tuple[str, ...]
 
@@ -82,6 +97,14 @@ class Lexicon:
     not_names: frozenset[str]
     question_words: frozenset[str]
     formulas: tuple[Formula, ...] = ()
+    statements: tuple[Statement, ...] = ()
+    outflows: frozenset[str] = frozenset()
+
+    def is_outflow(self, label: str) -> bool:
+        """Whether a line item's label names an outflow or a cost ("Interest expense", "Capital expenditures")."""
+        low = label.lower()
+        return any(w in self.outflows for w in re.findall(r"[a-z]+", low)) or any(
+            w in low for w in self.outflows if "\u4e00" <= w[0] <= "\u9fff")
 
     def measure(self, measure_id: str) -> Measure | None:
         return next((m for m in self.measures if m.id == measure_id), None)
@@ -94,6 +117,40 @@ class Lexicon:
         low = " ".join(text.lower().split())
         return any(find_name(low, name) >= 0 for name in m.names)
 
+
+    def measure_fit(self, measure_id: str, label: str) -> float:
+        """How wholly a row label is a name of the measure: the share of the label's words that the longest name it
+        writes covers ("Net income" 1.0; "Less: Net income attributable to non-controlling interests" 0.29), with
+        the words a statement adds to any line item ("total", "less", footnote marks) left out; 0.0 when the label
+        writes none of its names."""
+        m = self.measure(measure_id)
+        if m is None:
+            return 0.0
+        low = " ".join(label.lower().split())
+        found = [name for name in m.names if find_name(low, name) >= 0]
+        if not found:
+            return 0.0
+        longest = max(found, key=len)
+        if any(len(n) > len(longest) and find_name(n, longest) >= 0 and find_name(low, n) >= 0
+               for o in self.measures if o.id != measure_id for n in o.names):
+            return 0.0  # the label is another measure's longer name: "Cost of sales" is no "sales"
+        if any("\u4e00" <= ch <= "\u9fff" for ch in low):  # Chinese: characters, not words
+            return min(1.0, max(len(n) for n in found) / max(1, len(low.strip("：:()（）0-9 "))))
+        words = [w for w in re.findall(r"[a-z&]+", low) if w not in _LINE_ITEM_FILLER]
+        named = max(len(re.findall(r"[a-z&]+", n)) for n in found)
+        return min(1.0, named / max(1, len(words)))
+
+    def row_fit(self, measure_id: str, label: str, heading: str = "") -> float:
+        """``measure_fit`` of a table row: its label, else (a little less) its heading and label together
+        ("Earnings per share:" above "Diluted")."""
+        return self.measure_fit(measure_id, label) or (
+            0.9 * self.measure_fit(measure_id, f"{heading.rstrip(':： ')} {label}") if heading else 0.0)
+
+    def statement_named(self, title: str) -> str:
+        """The id of the statement a title (a section heading) names ("Consolidated Statements of Cash Flows" ->
+        cash_flow), or ""."""
+        low = " ".join(title.lower().split())
+        return next((s.id for s in self.statements if any(find_name(low, n) >= 0 for n in s.names)), "")
 
     @staticmethod
     def names_measure_text(names: tuple[str, ...], text: str) -> bool:
@@ -244,18 +301,28 @@ def load_formulas(path: Path, measures: tuple[Measure, ...]) -> tuple[Formula, .
     return tuple(out)
 
 
-def load_words(path: Path) -> tuple[frozenset[str], frozenset[str]]:
+def load_words(path: Path) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from exc
     lists = []
-    for key in ("not_names", "question_words"):
+    for key in ("not_names", "question_words", "outflows"):
         values = data.get(key) if isinstance(data, dict) else None
         if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
             raise ConfigError(f"{path}: '{key}' must be a list of words")
         lists.append(frozenset(v.lower() for v in values))
-    return lists[0], lists[1]
+    return lists[0], lists[1], lists[2]
+
+
+def load_statements(path: Path) -> tuple[Statement, ...]:
+    out: list[Statement] = []
+    for i, e in enumerate(_read(path, "statements")):
+        sid = _choice(path, i, e, "id", tuple(s for s in STATEMENTS if s), f"entry {i + 1}")
+        if any(s.id == sid for s in out):
+            raise ConfigError(f"{path}: statement {sid} is listed twice")
+        out.append(Statement(sid, _names(path, i, e, "en"), _names(path, i, e, "zh")))
+    return tuple(out)
 
 
 def load_lexicon(folder: Path | None = None) -> Lexicon:
@@ -265,7 +332,7 @@ def load_lexicon(folder: Path | None = None) -> Lexicon:
         ConfigError: naming the file, the entry and the field that is wrong.
     """
     folder = folder or FOLDER
-    not_names, question_words = load_words(folder / "words.yaml")
+    not_names, question_words, outflows = load_words(folder / "words.yaml")
     measures = load_measures(folder / "measures.yaml")
     return Lexicon(
         measures=measures,
@@ -274,6 +341,8 @@ def load_lexicon(folder: Path | None = None) -> Lexicon:
         not_names=not_names,
         question_words=question_words,
         formulas=load_formulas(folder / "formulas.yaml", measures),
+        statements=load_statements(folder / "statements.yaml"),
+        outflows=outflows,
     )
 
 

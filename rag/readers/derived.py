@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rag.calculator import evaluate
 from rag.companies import mentions
 from rag.compose import compose
-from rag.context import identity_text
+from rag.context import column_months, fiscal_shift, identity_text, other_date
 from rag.figures import format_quantity
 from rag.lexicon import Formula, Lexicon, default_lexicon, find_name
 from rag.query import QueryAnalysis, measures_in
@@ -70,12 +70,14 @@ class Input:
 def stated_formula(question: str) -> tuple[str, dict[str, str], bool] | None:
     """(expression over operand names, operand name -> its words, whether a percentage is asked) of a formula the
     question states; None when it states none."""
+    m = _DEFINED.search(question)
     share = _SHARE_OF.search(question)
-    if share is not None:  # "What percentage of Intel's net revenue was spent on research and development?"
+    if m is None and share is not None:
+        # "What percentage of Intel's net revenue was spent on research and development?" (a formula stated in
+        # words or in parentheses as well comes first: "... (dividends paid divided by net income)")
         part, whole = share.group("part").strip(" ?."), share.group("whole").strip(" ?.")
         if search_tokens(part) and search_tokens(whole):
             return "x0 / x1", {"x0": _FILLER.sub("", part).strip(), "x1": _FILLER.sub("", whole).strip()}, True
-    m = _DEFINED.search(question)
     if m is None:
         return None
     text = next(g for g in (m.group("expr"), m.group("paren"), m.group("using")) if g)
@@ -137,18 +139,27 @@ def _row_score(words: str, measure: str, row: TableRow, lexicon: Lexicon) -> flo
             score = max(score, 0.8) + 0.05
     if row.label.lower().startswith("total") and "total" in words.lower():
         score += 0.05
+    mid = measure or next(iter(measures_in(words, lexicon)), "")
+    m = lexicon.measure(mid) if mid else None
+    if m is not None and m.statement and lexicon.statement_named(row.chunk.section) == m.statement:
+        score += 0.03  # the statement's own line, before the same label in the MD&A or a note
     return score
 
 
 def _column(row: TableRow, analysis: QueryAnalysis) -> int | None:
     want = analysis.periods[0].months if analysis.periods else 12
     years = [int(y) for y in analysis.years[:1]]
-    options = [c for c, f in enumerate(row.figures) if f is not None and (not years or row.years[c] in years)]
+    shift = fiscal_shift(row.chunk)
+    if shift and years and (analysis.fiscal or not any(y in row.years for y in years)):
+        years = [y + shift for y in years]  # "Q1 fiscal 2024" in columns dated 2023
+    options = [c for c, f in enumerate(row.figures) if f is not None and (not years or row.years[c] in years)
+               and not other_date(row.headers[c], analysis.dates)]
     if years and not options:
         return None
     if not years:
         options = [c for c in options if row.years[c] is not None][:1] or options[:1]
-    fitting = [c for c in options if row.months[c] in ((want, 0) if want == 12 else (want,))]
+    options = [c for c in options if column_months(row.chunk, row.months[c]) in (want, 0)]
+    fitting = [c for c in options if column_months(row.chunk, row.months[c]) == want]
     chosen = fitting or options
     return chosen[0] if chosen else None
 
@@ -170,8 +181,18 @@ def _find(words: str, measure: str, analysis: QueryAnalysis, chunks: Sequence[Re
             figure = row.figures[col]
             if figure is None or figure.unit == "%":
                 continue
+            if figure.unit not in ("USD", "CNY", "HKD", "EUR") and figure.scale == 1.0 and _is_money(words, measure, lexicon):
+                score -= 0.1  # "74" in a "% of total revenues" table that writes no % sign, beside "$6,122" million
+                if best is not None and score <= best.score:
+                    continue
             best = Input(words, row, figure, score)
     return best
+
+
+def _is_money(words: str, measure: str, lexicon: Lexicon) -> bool:
+    """Whether an operand is an amount of money (its measure, or the measure its words name, is a currency)."""
+    ids = [measure] if measure else list(measures_in(words, lexicon)[:1])
+    return any(m is not None and m.kind == "currency" for m in (lexicon.measure(i) for i in ids))
 
 
 def asks_formula(analysis: QueryAnalysis, lexicon: Lexicon) -> bool:
@@ -219,8 +240,10 @@ def read(analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk], *, lexicon: 
     if len(scales) > 1:
         return None  # a cell without its table's unit beside one with it: no sum or ratio of those
     # An outflow is printed negative on a cash-flow statement; "A minus capital expenditures" takes its size.
-    values = {n: (abs(i.figure.quantity) if _subtracted(expression, n) else i.figure.quantity)
-              for n, i in inputs.items()}
+    # So does a cost or outflow printed in parentheses anywhere in a formula ("operating income divided by interest
+    # expense", "dividends paid divided by net income"): the formula is over sizes.
+    values = {n: (abs(i.figure.quantity) if _subtracted(expression, n) or (
+        i.figure.quantity < 0 and lexicon.is_outflow(i.row.label)) else i.figure.quantity) for n, i in inputs.items()}
     try:
         value = evaluate(expression, values)
     except ValueError:

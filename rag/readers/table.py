@@ -9,15 +9,16 @@ questions compare the asked row across its period columns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.calculator import compute
 from rag.companies import mentions
 from rag.compose import compose
-from rag.context import identity_text, names_hint
+from rag.context import column_months, fiscal_shift, identity_text, names_hint, other_date, other_quarter
 from rag.figures import format_quantity
-from rag.lexicon import Lexicon, default_lexicon
+from rag.lexicon import Lexicon, default_lexicon, find_name
 from rag.query import QueryAnalysis
 from rag.readers import Evidence
 from rag.tables import TableRow, table_rows
@@ -32,6 +33,7 @@ _NOISE = frozenset(search_tokens(
     "smallest higher lower larger smaller highest lowest compared respectively both each"))
 _CURRENCY_UNITS = ("USD", "CNY", "HKD", "EUR")
 MIN_SCORE = 0.55
+_FOOTNOTE = re.compile(r"\(\d{1,2}\)|\[\d{1,2}\]|\d\)")
 SURE = 0.8  # a named measure's row this sure is read from the table before any sentence
 _ARITHMETIC = ("change", "growth", "average", "sum")
 OPERATIONS = (*_ARITHMETIC, "compare")  # what only this reader answers from tables
@@ -41,7 +43,8 @@ def _label_score(analysis: QueryAnalysis, row: TableRow, asked: set[str], lexico
     label = row.label.lower()
     own = set(search_tokens(row.label)) - _NOISE
     around = set(search_tokens(row.section)) - _NOISE
-    measure = _measure_named(analysis, row, lexicon)
+    fit = max((lexicon.row_fit(mid, row.label, row.section) for mid in analysis.measures), default=0.0)
+    measure = fit > 0.0
     if not own and not measure:
         return 0.0
     hit = own & asked
@@ -49,10 +52,27 @@ def _label_score(analysis: QueryAnalysis, row: TableRow, asked: set[str], lexico
         return 0.0
     precision = len(hit) / len(own) if own else 1.0
     recall = len(asked & (own | around)) / len(asked) if asked else 0.0
-    if measure:  # the label is a line-item name of the asked measure ("capex" -> "Purchases of property, ...")
-        precision, recall = max(precision, 0.8), max(recall, 0.3)
-    verbatim = 0.15 if label and " ".join(label.split()) in " ".join(analysis.question.lower().split()) else 0.0
-    return 0.4 * precision + 0.4 * recall + (0.15 if measure else 0.0) + verbatim + 0.05 / (1 + row.rank)
+    if measure:  # the label is a line-item name of the asked measure ("capex" -> "Purchases of property, ...");
+        # how wholly it is one decides between "Net income" and "Net income attributable to non-controlling ..."
+        precision, recall = max(precision, 0.5 + 0.3 * fit), max(recall, 0.3)
+    verbatim = 0.15 if label and find_name(" ".join(analysis.question.lower().split()), " ".join(label.split())) >= 0 \
+        else 0.0  # as whole words: "Sales" is not written in "Salesforce's"
+    statement = 0.05 if measure and _in_own_statement(analysis, row, lexicon) else 0.0
+    # the same label under two headings ("Revenues: Subscription and support", "Cost of revenues: Subscription and
+    # support"): the heading whose words the question writes more of
+    heading = 0.05 * len(around & asked) / len(around) if around else 0.0
+    return (0.4 * precision + 0.4 * recall + (0.15 if measure else 0.0) + verbatim + statement + heading
+            + 0.05 / (1 + row.rank))
+
+
+def _in_own_statement(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> bool:
+    """Whether the row is in the statement that states the asked measure (or the one the question asks to rely
+    on): the income statement's "Net income", not the same label in the MD&A's reconciliation."""
+    where = lexicon.statement_named(row.chunk.section)
+    if not where:
+        return False
+    own = {m.statement for mid in analysis.measures for m in [lexicon.measure(mid)] if m is not None}
+    return where in own or where == analysis.format.statement
 
 
 def _kind_fits(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> bool:
@@ -62,6 +82,16 @@ def _kind_fits(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> bool
     if kinds != {"per_share"}:
         return True
     return any(f is not None and f.decimals == 2 for f in row.figures)
+
+
+def _bare_money(analysis: QueryAnalysis, row: TableRow, cols: list[int], lexicon: Lexicon) -> bool:
+    """Whether an amount of money is asked and the row's cells are percentages or state neither a currency nor a
+    scale (a "% of revenues" table beside the amounts)."""
+    kinds = {m.kind for mid in analysis.measures for m in [lexicon.measure(mid)] if m is not None}
+    if "currency" not in kinds:
+        return False
+    return all(f is not None and (f.unit == "%" or (f.unit not in _CURRENCY_UNITS and f.scale == 1.0))
+               for f in (row.figures[c] for c in cols))
 
 
 def _measure_named(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> bool:
@@ -76,13 +106,19 @@ def _columns(row: TableRow, analysis: QueryAnalysis) -> list[int]:
     years = list(analysis.years)
     if analysis.operation in ("change", "growth") and len(years) == 1:
         years.append(str(int(years[0]) - 1))
+    shift = fiscal_shift(row.chunk)
+    if shift and (analysis.fiscal or not all(int(y) in row.years for y in years)):
+        years = [str(int(y) + shift) for y in years]  # "Q1 fiscal 2024" in columns dated 2023
     out = []
     for y in years:
         year = int(y)
-        options = [c for c, cy in enumerate(row.years) if cy == year and row.figures[c] is not None]
+        # a column of the year, dated as asked, covering the asked months or months it does not state
+        options = [c for c, cy in enumerate(row.years) if cy == year and row.figures[c] is not None
+                   and not other_date(row.headers[c], analysis.dates)
+                   and column_months(row.chunk, row.months[c]) in (want_months, 0)]
         if not options:
             return []
-        fitting = [c for c in options if row.months[c] in ((want_months, 0) if want_months == 12 else (want_months,))]
+        fitting = [c for c in options if column_months(row.chunk, row.months[c]) == want_months]
         out.append((fitting or options)[0])
     return out
 
@@ -99,6 +135,8 @@ def read(analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
             continue  # a table of another company answers nothing about the asked one
         if not all(names_hint(h, about) for h in analysis.hints):
             continue  # a name the question writes ("CXO") that the table's chunk does not: the sentences decide
+        if analysis.periods and other_quarter(rc.chunk, analysis.periods[0].months, analysis.periods[0].part):
+            continue  # the first quarter's release does not answer for the second
         for row in table_rows(rc.chunk, rank):
             score = _label_score(analysis, row, asked, lexicon)
             if score < MIN_SCORE or not _kind_fits(analysis, row, lexicon):
@@ -114,6 +152,8 @@ def read(analysis: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
                 score *= 0.8
             if not cols or (op in ("change", "growth") and len(cols) < 2):
                 continue
+            if _bare_money(analysis, row, cols, lexicon):
+                score -= 0.1  # "49,954" under a table that states no unit, when the statement says "$ in millions"
             if best is None or score > best[0]:
                 best = (score, row, cols)
     if best is None:
@@ -155,6 +195,7 @@ def _answer(analysis: QueryAnalysis, row: TableRow, cols: list[int], score: floa
         return None
     f = inputs[0]
     header = row.headers[cols[0]] or (str(row.years[cols[0]]) if row.years[cols[0]] else "")
+    header = " ".join(w for w in header.split() if not _FOOTNOTE.fullmatch(w))  # "2019 (1)": a mark, no figure
     shown = _stated(f)
     fmt = analysis.format
     if fmt.scale and f.unit != "%" and f.quantity:
