@@ -268,6 +268,11 @@ class Assistant:
                        or (f.scale == 1.0 and abs(f.value - g.value) < 1e-9)
                        for f in cells.figures for g in said):
                 return cells.draft
+        if (cells is not None and op == "lookup" and len(cells.figures) >= 2 and not draft.refused
+                and not all(_states_cell(draft, analysis, [f]) for f in cells.figures)):
+            # a line item asked for several years: the row gives each; a sentence that does not state them all
+            # gives way to it
+            return cells.draft
         if cells is not None and cells.named_measure and not draft.refused and (
                 not _checks_out(draft, analysis) and _checks_out(cells.draft, analysis)
                 and not _states_cell(draft, analysis, cells.figures)):

@@ -43,7 +43,13 @@ def _table_units(header: str) -> list[tuple[FigureUnit, float] | None]:
     table's unit line, see rag.tabular: "(In millions, except per share amounts) | 2022 | 2021") states one, that
     one for every column."""
     units = column_units(header)
-    first = cells(header)[0] if header.strip() else ""
+    texts = cells(header)
+    filled = [u for u, t in zip(units, texts, strict=False) if t.strip()]
+    if len(filled) == 1 and filled[0] is not None and filled[0][0] != "%" and not (texts[0].strip()):
+        # a header line that only states a unit, in whichever column it was centred over ("|  | (U.S. $ in
+        # thousands) |"): the unit of every value column
+        return [None] + [filled[0]] * (len(units) - 1 + _MAX_COLUMNS)
+    first = texts[0] if header.strip() else ""
     currency, scale, stated = parse_unit(first)
     if units and stated:
         # the unit line names the currency in words as often as in signs: "(Dollars in millions)"; columns that
@@ -52,6 +58,9 @@ def _table_units(header: str) -> list[tuple[FigureUnit, float] | None]:
         line: tuple[FigureUnit, float] | None = (currency or None, scale)  # type: ignore[assignment]
         return [line] + [u if u is not None else line for u in units[1:]]
     return units
+
+
+_MAX_COLUMNS = 40  # value columns a page's unit is given to beyond the header's cells
 
 
 def figures_in(text: str, note: str = "") -> list[Figure]:
@@ -79,7 +88,8 @@ def figures_in(text: str, note: str = "") -> list[Figure]:
             if (not in_table or not any(u for u in units)) and is_header_row(line):
                 units = _table_units(line)
                 if default is not None and units and not any(u is not None and u[0] != "%" for u in units):
-                    units = [units[0]] + [u or default for u in units[1:]]  # the page's unit, "%" columns aside
+                    # the page's unit, "%" columns aside, also for value columns the header has no cell for
+                    units = [units[0]] + [u or default for u in units[1:]] + [default] * _MAX_COLUMNS
                 section = ""
                 # A header states labels, years and footnote marks ("2019 (1)"), not quantities.
                 for start in [k for k in by_start if pos <= k < pos + len(line)]:

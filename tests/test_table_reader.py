@@ -125,3 +125,21 @@ Net cash provided by operating activities | 4,491 | 3,676"""
                                                 "2023: 4,491 million [1].")
     assert [(f.text, f.status) for f in check_figures(ev.draft.text, list(ev.draft.cited), a)] == [
         ("4,491 million", "verified")]
+
+
+def test_a_line_item_asked_for_two_years_is_stated_for_each() -> None:
+    text, figures = _ask("What is the amount for UK for 2019 and 2018 respectively?")
+    assert text == "UK: 24.5 million in 2019 and 24.9 million in 2018 [1]."
+    assert figures == [("24.5 million", 24.5e6, "verified"), ("24.9 million", 24.9e6, "verified")]
+
+
+def test_a_header_line_that_only_states_a_unit_gives_it_to_every_column() -> None:
+    # TAT-QA, a related-party note: the unit centred over the middle column of three
+    text = """ |  | Fiscal Year Ended June 30, |
+ | 2019 | 2018 | 2017
+ |  | (U.S. $ in thousands) |
+Board of directors |  |  |
+Cash remuneration | $430 | $362 | $388"""
+    rows = table_rows(_chunk(text))
+    assert [(f.text, f.quantity, f.unit) for f in rows[0].figures if f] == [
+        ("$430", 430_000.0, "USD"), ("$362", 362_000.0, "USD"), ("$388", 388_000.0, "USD")]

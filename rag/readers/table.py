@@ -193,6 +193,11 @@ def _answer(analysis: QueryAnalysis, row: TableRow, cols: list[int], score: floa
                                 quote_in_text=False), score, NAME)
     if op in ("change", "growth"):
         return None
+    if len(inputs) >= 2 and len({row.years[c] for c in cols}) == len(cols):
+        # a line item asked for several years ("... for 2018 and 2019 respectively"): each, in the asked order
+        stated = [f"{_stated(f)} in {row.years[c]}" for c, f in zip(cols, inputs, strict=True)]
+        lead = f"{what}: {', '.join(stated[:-1])} and {stated[-1]}"
+        return Evidence(compose([(row, "")], lead=lead, quote_in_text=False), score, NAME, tuple(inputs))
     f = inputs[0]
     header = row.headers[cols[0]] or (str(row.years[cols[0]]) if row.years[cols[0]] else "")
     header = " ".join(w for w in header.split() if not _FOOTNOTE.fullmatch(w))  # "2019 (1)": a mark, no figure
