@@ -266,9 +266,16 @@ class ExtractiveAnswerer:
                                 if not (intent.years and intent.wants_figure and (words[id(u)] & DISTINCT_MEASURES) - asked)]
         # A figure of a named measure (revenue, capex, total assets ...) for a given year comes from a sentence or
         # row that names it under one of its names: else "net sales in fiscal 2023" is answered by any 2023 row.
-        if intent.measures and intent.years and intent.wants_figure:
-            strict = [u for u in strict if any(
-                self.lexicon.names_measure(m, f"{u.context} {u.before} {u.chunk.section}") for m in intent.measures)]
+        # Market data and deal terms ("成交额", "净值", "upfront payment") are asked without a year ("最近",
+        # "latest"): a sentence that names them comes first all the same.
+        market = [m for m in intent.measures if (x := self.lexicon.measure(m)) is not None
+                  and not x.statement] if not intent.years else []
+        if intent.measures and intent.wants_figure and (intent.years or market):
+            if intent.years:
+                strict = [u for u in strict if any(self.lexicon.names_measure(
+                    m, f"{u.context} {u.before} {u.chunk.section}") for m in intent.measures)]
+            else:  # its own sentence must name it (the title before "基金代码为860053" names 净值, the code is no NAV)
+                strict = [u for u in strict if any(self.lexicon.names_measure(m, u.context) for m in market)] or strict
         # Names the question writes that no lexicon knows ("CXO", "Orchid"): passages naming them come first.
         if intent.hints:
             naming_hints = [u for u in strict if all(names_hint(h, _near(u).lower()) for h in intent.hints)]

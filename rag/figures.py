@@ -62,6 +62,7 @@ _SCAN: Final = re.compile(
       | {_MONTH}[ \t]{{1,3}}{_DAY}(?:[ \t]*(?:-|–|—|~|to|and|through)[ \t]*{_DAY})?(?:,?[ \t]+{_YEAR})?  # January 12 to 15
       | {_LB}{_DAY}(?:[ \t]*(?:-|–|—|to)[ \t]*{_DAY})?[ \t]+(?:of[ \t]+)?{_MONTH}(?:,?[ \t]+{_YEAR})?  # 31 December 2025
       | {_LB}[0-9]{{1,2}}:[0-9]{{2}}(?![0-9])                                                   # 10:30
+      | {_LB}[0-9]{{1,2}}[ ]?时(?:[ ]?[0-9]{{1,2}}[ ]?分)?                                         # 22时24分
       | (?<![A-Za-z])(?i:phase|stage|grade|type|class|part|section|chapter|article|note|page|item|figure|fig\.|table|no\.)
         [ ]?\#?[0-9]+(?:[ ]of[ ][0-9]+)?                                                        # Phase 3, page 1 of 3
       | 第[ ]?[0-9]+
@@ -73,7 +74,7 @@ _SCAN: Final = re.compile(
         (?<![A-Za-z])
         (?:(?i:code|ticker)
            |Class[ ][A-Z]|HKEX|SEHK|SSE|SZSE|BSE|NASDAQ|NYSE|(?:股票|基金|证券)?代码)
-        [ ]?:?[ ]?(?P<codenum>[0-9]{{1,6}})(?![0-9])
+        [ ]?(?::|：|为|是)?[ ]?(?P<codenum>[0-9]{{1,6}})(?![0-9])
     )
   | (?P<fig>
         {_LB}

@@ -121,12 +121,26 @@ def _check_one(fig: Figure, refs: tuple[int, ...], cited: Sequence[Chunk], inten
     return out("unverified", refs[0], f"not found in the cited passage {where}")
 
 
+_AMOUNT_UNITS = frozenset("元股克份手吨盎美港")  # "5000股", "50克", "100盎司", "3284份" (not "1周", "3年": spans of time)
+
+
+def _given(intent: QueryAnalysis) -> bool:
+    """Whether the question gives amounts of its own to compute with ("3万元按年化2.5%计算，一年收益多少？", "sell
+    5,000 shares at HK$369"): money, a percentage, a scaled number, or a number with a Chinese unit after it."""
+    text = intent.question
+    return any(f.unit in ("USD", "CNY", "HKD", "EUR", "%") or f.scale != 1.0 or text[f.end:f.end + 1] in _AMOUNT_UNITS
+               for f in parse_figures(text) if f.unit != "code" and not f.text.startswith("("))
+
+
 def _context_problem(chunk: Chunk, found: Figure, intent: QueryAnalysis) -> str:
     """Why the passage around a found figure is not about the question's period or company ('' if it is).
 
     The period must be written in the figure's sentence (for a table row, its header) or the document's title; a
     company may also be named in the sentence before it, the section or the document's metadata.
     """
+    if intent.operation == "lookup" and _given(intent):
+        # a figure quoted for a question that computes with amounts it gives is an input, not the result
+        return "as an input of the computation the question asks for, not its result"
     passage, before = _passage(chunk.text, found)
     column_year, covered, header = _column(chunk, found)
     period = intent.periods[0] if intent.periods else None

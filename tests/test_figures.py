@@ -448,3 +448,10 @@ def test_footnote_marks_glued_to_a_word_are_not_figures() -> None:
     assert [f.text for f in parse_figures("| % of penetration(2)(3) | Revenue(1) | 21,189 |")] == ["21,189"]
     assert [(f.text, f.value) for f in parse_figures("a loss of (2) and (1,120.3)")] == [("(2)", -2.0),
                                                                                          ("(1,120.3)", -1120.3)]
+
+
+def test_a_time_of_day_and_a_code_written_with_wei_are_not_quantities() -> None:
+    # a FinEval quote card: "当前时间为2025年05月15日22时24分" and "基金代码为860053"
+    got = [(f.text, f.value, f.unit) for f in parse_figures(
+        "当前时间为2025年05月15日22时24分，成交额为7509.19万元；基金代码为860053，单位净值为0.6812。")]
+    assert got == [("7509.19万元", 7509.19, "CNY"), ("860053", 860053.0, "code"), ("0.6812", 0.6812, "")]
