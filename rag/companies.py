@@ -2,7 +2,7 @@
 
 An investor asks in Chinese about an English filing (or the other way round); without the other language's name
 the company gate would refuse the question, and keyword search would miss the filing. Each entry lists the
-names a passage may use; a question's entity (an English word, or the two-character stem of a Chinese name, see
+names a passage may use (the table is data: rag/lexicon/companies.yaml); a question's entity (an English word, or the two-character stem of a Chinese name, see
 ``rag.intent.chinese_companies``) matches a passage when any name of its company is in it.
 """
 
@@ -11,53 +11,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# (English names, Chinese names). The first English name is the usual short one.
-COMPANIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("BeiGene", "BeOne Medicines", "BeOne"), ("百济神州",)),
-    (("Hengrui", "Jiangsu Hengrui"), ("恒瑞医药", "恒瑞")),
-    (("Innovent", "Innovent Biologics"), ("信达生物",)),
-    (("Junshi", "Junshi Biosciences"), ("君实生物",)),
-    (("Akeso",), ("康方生物",)),
-    (("Hansoh", "Hansoh Pharma"), ("翰森制药",)),
-    (("CSPC", "CSPC Pharmaceutical"), ("石药集团",)),
-    (("Sino Biopharm", "Sino Biopharmaceutical"), ("中国生物制药",)),
-    (("Kelun-Biotech", "Kelun Biotech", "Kelun"), ("科伦博泰", "科伦药业")),
-    (("Zai Lab",), ("再鼎医药",)),
-    (("HUTCHMED", "Hutchmed", "Chi-Med"), ("和黄医药",)),
-    (("Legend Biotech",), ("传奇生物",)),
-    (("RemeGen",), ("荣昌生物",)),
-    (("InnoCare",), ("诺诚健华",)),
-    (("CStone",), ("基石药业",)),
-    (("Ascentage",), ("亚盛医药",)),
-    (("Harbour BioMed",), ("和铂医药",)),
-    (("Keymed",), ("康诺亚",)),
-    (("Duality", "DualityBio"), ("映恩生物",)),
-    (("Simcere",), ("先声药业",)),
-    (("Everest", "Everest Medicines"), ("云顶新耀",)),
-    (("Kintor",), ("开拓药业",)),
-    (("Biocytogen",), ("百奥赛图",)),
-    (("Luzhu",), ("绿竹生物",)),
-    (("3SBio",), ("三生制药",)),
-    (("Fosun Pharma", "Fosun Pharmaceutical"), ("复星医药",)),
-    (("Henlius",), ("复宏汉霖",)),
-    (("WuXi AppTec",), ("药明康德",)),
-    (("WuXi Biologics",), ("药明生物",)),
-    (("Allist",), ("艾力斯",)),
-    (("Betta",), ("贝达药业",)),
-    (("Alphamab",), ("康宁杰瑞",)),
-    (("Biokin", "SystImmune"), ("百利天恒",)),
-    (("Mabwell",), ("迈威生物",)),
-    (("Hua Medicine",), ("华领医药",)),
-    (("Jacobio",), ("加科思",)),
-    (("Zelgen",), ("泽璟制药",)),
-    (("Dizal",), ("迪哲医药",)),
-    (("Haisco",), ("海思科",)),
-    (("Chia Tai Tianqing",), ("正大天晴",)),
-    (("Qilu",), ("齐鲁制药",)),
-    (("Zhifei",), ("智飞生物",)),
-    (("Walvax",), ("沃森生物",)),
-    (("CanSino",), ("康希诺",)),
-)
+from rag.lexicon import default_lexicon
+
+# (English names and tickers, Chinese names), from rag/lexicon/companies.yaml. The first English name is the usual
+# short one.
+COMPANIES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = tuple(
+    (c.en + c.tickers, c.zh) for c in default_lexicon().companies)
 
 
 # The sector or corporate suffix of a Chinese company name (君实生物, 恒瑞医药, 石药集团).

@@ -44,6 +44,15 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Company:
+    """A company's English names and aliases (the usual short one first), Chinese names and tickers."""
+
+    en: tuple[str, ...]
+    zh: tuple[str, ...]
+    tickers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Statement:
     """A primary financial statement and the titles filings give it."""
 
@@ -99,6 +108,7 @@ class Lexicon:
     formulas: tuple[Formula, ...] = ()
     statements: tuple[Statement, ...] = ()
     outflows: frozenset[str] = frozenset()
+    companies: tuple[Company, ...] = ()
 
     def is_outflow(self, label: str) -> bool:
         """Whether a line item's label names an outflow or a cost ("Interest expense", "Capital expenditures")."""
@@ -325,6 +335,25 @@ def load_statements(path: Path) -> tuple[Statement, ...]:
     return tuple(out)
 
 
+def load_companies(path: Path) -> tuple[Company, ...]:
+    out: list[Company] = []
+    owner: dict[str, int] = {}
+    for i, e in enumerate(_read(path, "companies")):
+        lists = []
+        for name in ("en", "zh", "tickers"):
+            values = _field(path, i, e, name, list, required=name != "tickers") or []
+            if not all(isinstance(v, str) and v.strip() for v in values):
+                raise ConfigError(f"{path}: entry {i + 1} field '{name}' must list non-empty strings")
+            lists.append(tuple(" ".join(v.split()) for v in values))
+        if not lists[0]:
+            raise ConfigError(f"{path}: entry {i + 1} needs at least one English name")
+        for name in lists[0] + lists[1] + lists[2]:
+            if owner.setdefault(name.lower(), i) != i:
+                raise ConfigError(f"{path}: entry {i + 1}: the name {name!r} is also entry {owner[name.lower()] + 1}'s")
+        out.append(Company(*lists))
+    return tuple(out)
+
+
 def load_lexicon(folder: Path | None = None) -> Lexicon:
     """Read and check the vocabulary files of ``folder`` (default: this package's own).
 
@@ -343,6 +372,7 @@ def load_lexicon(folder: Path | None = None) -> Lexicon:
         formulas=load_formulas(folder / "formulas.yaml", measures),
         statements=load_statements(folder / "statements.yaml"),
         outflows=outflows,
+        companies=load_companies(folder / "companies.yaml"),
     )
 
 
