@@ -455,3 +455,9 @@ def test_a_time_of_day_and_a_code_written_with_wei_are_not_quantities() -> None:
     got = [(f.text, f.value, f.unit) for f in parse_figures(
         "当前时间为2025年05月15日22时24分，成交额为7509.19万元；基金代码为860053，单位净值为0.6812。")]
     assert got == [("7509.19万元", 7509.19, "CNY"), ("860053", 860053.0, "code"), ("0.6812", 0.6812, "")]
+
+
+def test_a_footnote_mark_after_a_year_is_no_figure() -> None:
+    # TAT-QA, American Tower's other operating expense: " | 2019 (1) | 2018 | 2017 (2)"
+    got = [(f.text, f.value) for f in parse_figures(" | 2019 (1) | 2018 | 2017 (2)\nNet losses | 45.1 | 85.6 | (32.8)")]
+    assert got == [("45.1", 45.1), ("85.6", 85.6), ("(32.8)", -32.8)]
