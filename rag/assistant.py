@@ -336,15 +336,15 @@ class Assistant:
 _NOT_AN_AMOUNT = frozenset({"compare", "list", "define", "explain", "summarize"})
 
 
+# What a quoted figure's reason says -> how the refusal names it.
+_NOT_ABOUT = (("another period", "another period"), ("another part of the year", "another part of the year"),
+              ("another quarter", "another quarter"), ("another company", "another company"),
+              ("another measure", "another measure"), ("does not name", "something the question does not ask about"))
+
+
 def _not_stated(draft: Draft, figures: Sequence[Any]) -> Draft:
     """A refusal in place of a draft whose figures are all only quoted, naming why and citing its passages."""
-    why = []
-    for kind, words in (("another period", "another period"), ("another part of the year", "another part of the "
-                        "year"), ("another quarter", "another quarter"), ("another company", "another company"),
-                        ("another measure", "another measure"), ("does not name", "something the question does "
-                        "not ask about")):
-        if any(kind in f.reason for f in figures) and words not in why:
-            why.append(words)
+    why = [words for kind, words in _NOT_ABOUT if any(kind in f.reason for f in figures)]
     marks = "".join(f"[{i + 1}]" for i in range(len(draft.cited)))
     reason = (f"the passages found state figures for {' or '.join(why) or 'something else'}, not for the asked "
               "company, period and measure")

@@ -124,10 +124,7 @@ class Retriever:
         allowed: np.ndarray | None = None
         allowed_ids: list[str] | None = None
         if filters:
-            columns = self._columns
-            if columns is None or columns[0] is not index:
-                columns = self._columns = (index, FilterColumns(index.infos))
-            ok = columns[1].mask(filters)
+            ok = self._filter_columns(index).mask(filters)
             allowed = ok.astype(np.float32)
             allowed_ids = [index.infos[i].id for i in np.flatnonzero(ok)]
             if not allowed_ids:
@@ -151,6 +148,12 @@ class Retriever:
             timings["rerank"] = (t2 - t1) * 1000
         return ranked
 
+    def _filter_columns(self, index: BM25Index) -> FilterColumns:
+        """The filter arrays of this keyword index, built once per index."""
+        if self._columns is None or self._columns[0] is not index:
+            self._columns = (index, FilterColumns(index.infos))
+        return self._columns[1]
+
     def line_items(self, intent: QueryAnalysis, lexicon: Lexicon, *, filters: Filters | None = None,
                    limit: int = 8) -> list[RetrievedChunk]:
         """The chunks with a table row that names one of the asked measures for the asked years (see
@@ -165,12 +168,10 @@ class Retriever:
             positions = {info.id: i for i, info in enumerate(index.infos)}
             items = self._line_items = (index, LineItemIndex.build(self.store.all_chunks(), positions, lexicon))
             logger.info("line-item index: %d rows in %.2f s", len(items[1]), time.perf_counter() - t0)
-        columns = self._columns
-        if columns is None or columns[0] is not index:
-            columns = self._columns = (index, FilterColumns(index.infos))
-        mask = columns[1].mask(filters) if filters else None
+        columns = self._filter_columns(index)
+        mask = columns.mask(filters) if filters else None
         if intent.entities:
-            own = columns[1].mask(Filters(companies=tuple(intent.entities)))
+            own = columns.mask(Filters(companies=tuple(intent.entities)))
             if mask is not None:
                 own &= mask
             # documents without a company in their metadata (news) are read when no filing is the company's
