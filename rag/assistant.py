@@ -124,10 +124,7 @@ class Assistant:
             check_question_size(question, limit)  # before anything reads the question: no pass over 1M characters
             # An over-long earlier question was refused when it was asked; it must not refuse every follow-up.
             history = [turn for turn in history if len(turn[0]) <= limit]
-            text, inline = split_filters(question)
-            merged = _merge_filters(filters or Filters(), inline)
-            intent = analyze(rewrite_follow_up(text, history), lexicon=self.lexicon, known=self._known_names())
-            ranked = self.retriever.retrieve(intent, k=k or self.settings.top_k, filters=merged, timings=timings)
+            intent, merged, ranked = self._search(question, history, filters, k, timings)
             t1 = time.perf_counter()
             answer: Answer | None = None
             if self.llm is not None and ranked:
@@ -156,6 +153,21 @@ class Assistant:
                 yield answer.answer
         timings["total"] = (time.perf_counter() - t0) * 1000
         yield replace(answer, timings_ms=timings)
+
+    def search(self, question: str, *, history: Sequence[Turn] = (), filters: Filters | None = None,
+               k: int | None = None) -> list[RetrievedChunk]:
+        """The chunks ``ask`` would read for the question, best first (the retrieval stage alone: inline filters
+        split off, the follow-up rewritten, query analysis, retrieval and reranking)."""
+        check_question_size(question, self.settings.max_question_chars)
+        return self._search(question, history, filters, k, {})[2]
+
+    def _search(self, question: str, history: Sequence[Turn], filters: Filters | None, k: int | None,
+                timings: dict[str, float]) -> tuple[QueryAnalysis, Filters, list[RetrievedChunk]]:
+        text, inline = split_filters(question)
+        merged = _merge_filters(filters or Filters(), inline)
+        intent = analyze(rewrite_follow_up(text, history), lexicon=self.lexicon, known=self._known_names())
+        ranked = self.retriever.retrieve(intent, k=k or self.settings.top_k, filters=merged, timings=timings)
+        return intent, merged, ranked
 
     def _llm_answer(self, question: str, intent: QueryAnalysis, ranked: Sequence[RetrievedChunk], *,
                     tokens: bool) -> Generator[str, None, Answer | None]:
@@ -406,12 +418,13 @@ def build_assistant(settings: Settings, *, embedder: Embedder | None = None, cha
     """
     embedder = embedder or make_embedder(settings)
     store = ChunkStore(settings, model_name=embedder.name, dimension=embedder.dimension, create=False)
-    reranker: Reranker = FeatureReranker() if settings.reranker == "features" else NoReranker()
+    lexicon = default_lexicon()
+    reranker: Reranker = FeatureReranker(lexicon) if settings.reranker == "features" else NoReranker()
     if settings.reranker.startswith("cross-encoder:"):
         from rag.rerank import CrossEncoderReranker
 
         reranker = CrossEncoderReranker(settings.reranker.split(":", 1)[1])
-    retriever = Retriever(store, embedder, BM25Cache(bm25_folder(settings)), reranker)
+    retriever = Retriever(store, embedder, BM25Cache(bm25_folder(settings)), reranker, lexicon=lexicon)
 
     def similarity(question: str, texts: list[str]) -> list[float]:
         if not texts:
@@ -424,4 +437,4 @@ def build_assistant(settings: Settings, *, embedder: Embedder | None = None, cha
         llm = LLMAnswerer(chat_model, max_sources=settings.top_k)
     elif settings.llm != "extractive":
         llm = LLMAnswerer(make_chat_model(settings), max_sources=settings.top_k)
-    return Assistant(settings, embedder, store, retriever, ExtractiveAnswerer(similarity), llm)
+    return Assistant(settings, embedder, store, retriever, ExtractiveAnswerer(similarity), llm, lexicon=lexicon)

@@ -65,6 +65,7 @@ class BM25Index:
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import and logs every build
         self.infos = list(infos)
         self.ids = frozenset(i.id for i in self.infos)  # the chunks visible at this generation
+        self.positions = {i.id: n for n, i in enumerate(self.infos)}  # chunk id -> its position (filter arrays)
         self.generation = generation
         self.versions = dict(versions) if versions is not None else None
         self.checked_at = time.monotonic()  # when it was last known to match the registry

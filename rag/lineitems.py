@@ -74,10 +74,12 @@ class LineItemIndex:
         return len(self.rows)
 
     def find(self, measures: Sequence[str], *, years: Sequence[str] = (),
-             mask: np.ndarray | None = None, limit: int = 8) -> list[LineItemHit]:
+             mask: np.ndarray | None = None, limit: int = 8,
+             asked: frozenset[str] | None = None) -> list[LineItemHit]:
         """Chunks with a row that names one of ``measures`` and has a column of every asked year, best fit first
         (the measure's own statement before a restatement of it); ``mask`` (0/1 per keyword-index position)
-        filters."""
+        filters. With ``asked`` (the question's words, first five letters) a row's fit is
+        ``Lexicon.question_fit``: a sub-line the question names before the total it does not."""
         wanted = {int(y) for y in years}
         best: dict[str, LineItemHit] = {}
         chosen = range(len(self.rows)) if mask is None else np.flatnonzero(mask[self._positions])
@@ -93,6 +95,8 @@ class LineItemIndex:
                     fit = self._fits[key] = self.lexicon.row_fit(mid, row.label, row.heading)
                 if fit <= 0.0:
                     continue
+                if asked is not None:
+                    fit = self.lexicon.question_fit(mid, row.label, row.heading, asked)
                 m = self.lexicon.measure(mid)
                 own = bool(m is not None and m.statement and m.statement == row.statement)
                 hit = LineItemHit(row.chunk_id, fit, own)

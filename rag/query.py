@@ -91,6 +91,9 @@ class QueryAnalysis:
     measures: tuple[str, ...] = ()  # ids of rag/lexicon/measures.yaml
     operation: str = "lookup"
     fiscal: bool = False  # the years are written as fiscal years ("fiscal 2024", "FY24")
+    inputs: tuple[str, ...] = ()  # measure ids a derived metric the question names is computed from (formulas.yaml)
+    forms: tuple[str, ...] = ()  # metadata forms of the kind of filing the question names ("10-K", "年报")
+    statement: str = ""  # the primary statement the question names or asks to rely on (income|balance|cash_flow)
 
     @property
     def named(self) -> tuple[str, ...]:
@@ -248,10 +251,10 @@ def analyze(question: str, *, lexicon: Lexicon | None = None, known: frozenset[s
             if len(w) < 2 or w.isdigit() or low in lexicon.not_names or re.fullmatch(r"[A-Z]{1,3}-?\d.*", w):
                 continue
             if _known(w, known):
-                entities.append(w.removesuffix("'s").removesuffix("’s"))
+                entities.append(_bare(w))
             elif not (i == 0 and sentence_start and w[1:].islower() and undated[m.end():m.end() + 1] in " '’"):
                 # (an English sentence's first word is capitalised anyway; "CXO公司" or "BeiGene" still names)
-                hints.append(w.removesuffix("'s").removesuffix("’s"))
+                hints.append(_bare(w))
     # A corpus company written with a lower-case first letter ("eBay's", "ebay") is still named: its ticker or
     # full name in any case, or its first word where the question writes a capital in it ("eBay", not "amount").
     low = " " + " ".join(undated.lower().replace("’", "'").split()) + " "
@@ -301,7 +304,30 @@ def analyze(question: str, *, lexicon: Lexicon | None = None, known: frozenset[s
         periods=parse_periods(text, years),
         measures=measures_in(text, lexicon),
         operation=_operation(text, lexicon, answer_format),
+        inputs=formula_inputs(text, lexicon),
+        forms=lexicon.forms_named(text),
+        statement=answer_format.statement or statement_in(text, lexicon),
     )
+
+
+def _bare(word: str) -> str:
+    """A name without its possessive: "Apple's" -> Apple, "Biologics'" -> Biologics."""
+    return word.removesuffix("'s").removesuffix("’s").rstrip("'’")
+
+
+def formula_inputs(question: str, lexicon: Lexicon) -> tuple[str, ...]:
+    """The measures of the derived metric the question names, its longest name first ("current ratio" ->
+    current_assets, current_liabilities); () when it names none."""
+    low = " ".join(question.lower().split())
+    named = [(len(n), f) for f in lexicon.formulas for n in f.names if find_name(low, n) >= 0]
+    return max(named, key=lambda p: p[0])[1].inputs if named else ()
+
+
+def statement_in(question: str, lexicon: Lexicon) -> str:
+    """The primary statement whose title the question writes ("per the cash flow statement", 合并利润表), or ""."""
+    low = " ".join(question.lower().split())
+    named = [(len(t), st.id) for st in lexicon.statements for t in st.names if find_name(low, t) >= 0]
+    return max(named)[1] if named else ""
 
 
 def _quantity(text: str, answer_format: AnswerFormat) -> str | None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from rag.companies import mentions
 from rag.figures import parse_figures
+from rag.lexicon import Lexicon, default_lexicon
 from rag.query import QueryAnalysis
 from rag.text import search_tokens
-from rag.types import RetrievedChunk
+from rag.types import Chunk, RetrievedChunk
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,12 @@ W_TERMS = 0.8
 W_YEAR = 1.0
 W_ENTITY = 0.6
 W_QUANTITY = 0.3
+# Issue 15 (benchmarks/results/retrieval.md): a table row that names the asked measure (or an input of the asked
+# ratio), the document's own period and form, and the statement the question names.
+W_ITEM = 1.0
+W_PERIOD = 0.4
+W_FORM = 0.4
+W_STATEMENT = 0.5
 
 
 def chunk_haystack(rc: RetrievedChunk) -> str:
@@ -48,10 +55,15 @@ class FeatureReranker:
 
     Score = W_FUSED * fused/max(fused) + W_TERMS * share of question terms in the chunk + W_YEAR * share of asked
     years in its text + W_ENTITY * share of named entities in it (text, title, company, file name) +
-    W_QUANTITY * (it states a figure of the asked kind).
+    W_QUANTITY * (it states a figure of the asked kind) + W_ITEM * how well one of its table rows names an asked
+    measure + W_PERIOD * ``period_fit`` of its document when it is a named company's + W_FORM * (its document is of the form the question names)
+    + W_STATEMENT * (it is a table of the statement the question names).
     """
 
     name = "features"
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or default_lexicon()
 
     def rerank(self, intent: QueryAnalysis, candidates: Sequence[RetrievedChunk]) -> list[RetrievedChunk]:
         if not candidates:
@@ -68,11 +80,42 @@ class FeatureReranker:
                 sum(1 for e in intent.entities if mentions(e, low)) / len(intent.entities) if intent.entities else 0.0
             )
             f_qty = 1.0 if intent.wants_figure and has_quantity(rc.chunk.text, intent.quantity) else 0.0
+            c = rc.chunk
+            # Which of a named company's filings is about the asked period; a filing of the year is no better an
+            # answer than news about that year when the question names no company (bundled suite: MRR 0.838).
+            owner = f"{c.company},{','.join(c.tickers)}".lower()
+            f_period = period_fit(intent, c) if c.company and any(mentions(e, owner) for e in intent.entities) else 0.0
+            f_form = 1.0 if intent.forms and c.form in intent.forms else 0.0
+            f_statement = 1.0 if intent.statement and " | " in c.text and (
+                self.lexicon.statement_named(c.section) == intent.statement) else 0.0
             score = (W_FUSED * rc.fused / top + W_TERMS * f_terms + W_YEAR * f_year + W_ENTITY * f_entity
-                     + W_QUANTITY * f_qty)
+                     + W_QUANTITY * f_qty + W_ITEM * rc.line_item + W_PERIOD * f_period
+                     + W_FORM * f_form + W_STATEMENT * f_statement)
             out.append(replace(rc, rerank=round(score, 6)))
         out.sort(key=lambda r: r.rerank, reverse=True)
         return out
+
+
+def period_fit(intent: QueryAnalysis, chunk: Chunk) -> float:
+    """How well the chunk's document is about the asked period, by its metadata: 1.0 when its fiscal year (or the
+    year its period ends) is the latest asked year and, for an asked quarter or half, its period is that one; 0.5
+    when it is an asked year otherwise (a filing also states the year before); 0.0 for other or unknown periods."""
+    if not intent.years:
+        return 0.0
+    asked = {int(y) for y in intent.years}
+    own = {y for y in (chunk.fiscal_year, int(chunk.period_end[:4]) if chunk.period_end[:4].isdigit() else None) if y}
+    if not own & asked:
+        return 0.0
+    latest = max(asked)
+    part = next((p for p in intent.periods if p.year == latest and p.months < 12), None)
+    if latest not in own:
+        return 0.5
+    if part is None:
+        return 1.0 if chunk.period_type in ("FY", "") else 0.5
+    if part.months == 3 and not part.part:  # "the quarter ended April 30, 2023": any quarter ending that year
+        return 1.0 if chunk.period_type.startswith("Q") else 0.5
+    wanted = {3: f"Q{part.part}", 6: f"H{part.part}", 9: "9M"}.get(part.months, "")
+    return 1.0 if chunk.period_type == wanted else 0.5
 
 
 class NoReranker:

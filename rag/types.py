@@ -231,6 +231,7 @@ class RetrievedChunk:
     bm25: float | None = None
     fused: float = 0.0
     rerank: float = 0.0
+    line_item: float = 0.0  # how well a table row of it names an asked measure (rag.lineitems), 0 when none does
 
 
 @dataclass(frozen=True)

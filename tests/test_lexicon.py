@@ -42,6 +42,8 @@ def _copy(tmp_path: Path) -> Path:
     ("companies.yaml", '  - en: ["Akeso"]\n', '  - en: []\n', "entry 5 needs at least one English name"),
     ("companies.yaml", '  - en: ["Akeso"]\n', '  - en: ["Hengrui"]\n', "the name 'Hengrui' is also entry 2's"),
     ("companies.yaml", '    zh: ["康方生物"]\n', '    zh: [""]\n', "entry 5 field 'zh' must list non-empty strings"),
+    ("forms.yaml", '    forms: ["8-K", "6-K"]\n', '    forms: []\n', "entry 4 field 'forms' must list non-empty strings"),
+    ("forms.yaml", "  - id: release\n", "  - id: annual\n", "form kind annual is listed twice"),
 ])
 def test_a_wrong_entry_is_named(tmp_path: Path, file: str, old: str, new: str, message: str) -> None:
     folder = _copy(tmp_path)

@@ -26,6 +26,7 @@ OPERATIONS = ("lookup", "compare", "change", "growth", "cagr", "ratio", "sum", "
 _DIRECTIVE_GROUPS = frozenset({"scale", "decimals", "currency", "statement"})
 # Words a statement adds to a line item's name without changing what it states.
 _LINE_ITEM_FILLER = frozenset({"total", "less", "add", "net", "gaap", "reported", "a", "b", "c"})
+_LINKING = frozenset({"and", "of", "for", "from", "in", "on", "the", "to", "by", "with", "at", "per"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,20 @@ class Statement:
     id: str
     en: tuple[str, ...]
     zh: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.en + self.zh
+
+
+@dataclass(frozen=True)
+class FormKind:
+    """What questions call a kind of filing ("10-K", "annual report", 年报) and the metadata forms it means."""
+
+    id: str
+    en: tuple[str, ...]
+    zh: tuple[str, ...]
+    forms: tuple[str, ...]
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -109,6 +124,13 @@ class Lexicon:
     statements: tuple[Statement, ...] = ()
     outflows: frozenset[str] = frozenset()
     companies: tuple[Company, ...] = ()
+    forms: tuple[FormKind, ...] = ()
+
+    def forms_named(self, question: str) -> tuple[str, ...]:
+        """The metadata forms of the kinds of filing a question names ("Oracle's 10-K" -> 10-K, 10-K/A, ...)."""
+        low = " ".join(question.lower().split())
+        return tuple(dict.fromkeys(f for k in self.forms if any(find_name(low, n) >= 0 for n in k.names)
+                                   for f in k.forms))
 
     def is_outflow(self, label: str) -> bool:
         """Whether a line item's label names an outflow or a cost ("Interest expense", "Capital expenditures")."""
@@ -155,6 +177,25 @@ class Lexicon:
         ("Earnings per share:" above "Diluted")."""
         return self.measure_fit(measure_id, label) or (
             0.9 * self.measure_fit(measure_id, f"{heading.rstrip(':： ')} {label}") if heading else 0.0)
+
+    def question_fit(self, measure_id: str, label: str, heading: str, asked: frozenset[str]) -> float:
+        """How wholly a row that names the measure (``row_fit`` > 0) is what the question asks: the share of its
+        label's words that the measure's name or the question writes (words compared by their first five letters,
+        ``asked``; a heading counts as in ``row_fit``). "How much revenue did Oracle earn from cloud services and
+        license support?" fits "Total cloud services and license support revenues" (1.0) before "Total revenues
+        for operating segments" (0.33: "operating segments" is not asked); "Apple's COGS" fits "Total cost of
+        sales" (1.0: the measure's name)."""
+        if self.row_fit(measure_id, label, heading) <= 0.0:
+            return 0.0
+        m = self.measure(measure_id)
+        own = self.measure_fit(measure_id, label) > 0.0
+        low = " ".join((label if own else f"{heading.rstrip(':： ')} {label}").lower().split())
+        if m is None or any("\u4e00" <= ch <= "\u9fff" for ch in low):
+            return self.row_fit(measure_id, label, heading)
+        named = {w[:5] for n in m.names if find_name(low, n) >= 0 for w in re.findall(r"[a-z&]+", n)}
+        words = [w[:5] for w in re.findall(r"[a-z&]+", low) if w not in _LINE_ITEM_FILLER and w not in _LINKING]
+        share = sum(1 for w in words if w in named or w in asked) / len(words) if words else 1.0
+        return share if own else 0.9 * share
 
     def statement_named(self, title: str) -> str:
         """The id of the statement a title (a section heading) names ("Consolidated Statements of Cash Flows" ->
@@ -335,6 +376,22 @@ def load_statements(path: Path) -> tuple[Statement, ...]:
     return tuple(out)
 
 
+def load_forms(path: Path) -> tuple[FormKind, ...]:
+    out: list[FormKind] = []
+    for i, e in enumerate(_read(path, "forms")):
+        kid = _field(path, i, e, "id", str)
+        if any(k.id == kid for k in out):
+            raise ConfigError(f"{path}: form kind {kid} is listed twice")
+        zh = _field(path, i, e, "zh", list)
+        if not all(isinstance(v, str) and v.strip() for v in zh):
+            raise ConfigError(f"{path}: entry {i + 1} field 'zh' must list non-empty strings")
+        forms = _field(path, i, e, "forms", list)
+        if not forms or not all(isinstance(v, str) and v.strip() for v in forms):
+            raise ConfigError(f"{path}: entry {i + 1} field 'forms' must list non-empty strings")
+        out.append(FormKind(kid, _names(path, i, e, "en"), tuple(v.strip() for v in zh), tuple(v.strip() for v in forms)))
+    return tuple(out)
+
+
 def load_companies(path: Path) -> tuple[Company, ...]:
     out: list[Company] = []
     owner: dict[str, int] = {}
@@ -373,6 +430,7 @@ def load_lexicon(folder: Path | None = None) -> Lexicon:
         statements=load_statements(folder / "statements.yaml"),
         outflows=outflows,
         companies=load_companies(folder / "companies.yaml"),
+        forms=load_forms(folder / "forms.yaml"),
     )
 
 

@@ -95,8 +95,15 @@ def _bare_money(analysis: QueryAnalysis, row: TableRow, cols: list[int], lexicon
 
 
 def _measure_named(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> bool:
-    """Whether the row's label is a line-item name of a measure the question names."""
-    return any(lexicon.names_measure(mid, row.label) for mid in analysis.measures)
+    """Whether the row's label is a line-item name of a measure the question names, or the row is the part of it
+    the question names under the measure's heading ("Revenues:" above "Subscription and support" for "subscription
+    and support revenue": every word of the label is the question's, ``Lexicon.question_fit``)."""
+    if any(lexicon.names_measure(mid, row.label) for mid in analysis.measures):
+        return True
+    if not row.section:
+        return False
+    asked = frozenset(w[:5] for w in re.findall(r"[a-z&]+", analysis.question.lower()))
+    return any(lexicon.question_fit(mid, row.label, row.section, asked) >= 0.9 for mid in analysis.measures)
 
 
 def _columns(row: TableRow, analysis: QueryAnalysis) -> list[int]:
