@@ -15,7 +15,7 @@ from rag.lexicon import Lexicon, default_lexicon
 from rag.query import QueryAnalysis
 from rag.text import is_header_row, is_table_line, search_tokens, split_sentences, table_gaps
 from rag.compose import Draft, compose as _compose, refusal
-from rag.context import INSTRUCTION, identity_text as _haystack, mentions_year, names_hint, period_text
+from rag.context import INSTRUCTION, PART_OF_YEAR, identity_text as _haystack, mentions_year, names_hint, period_text
 from rag.types import Chunk, Figure, RetrievedChunk
 
 Similarity = Callable[[str, list[str]], list[float]]
@@ -111,16 +111,6 @@ def _period(unit: Unit, *, inherit: bool = False) -> str:
     """Where a sentence's period is written: in it (a table row: with its header), else (``inherit``) in the
     sentence before it, else in its document's title."""
     return period_text(unit.context, unit.chunk.title, unit.before if inherit else "")
-
-
-# Part of a year: a figure for "the six months ended June 30, 2025" or "前三季度" does not answer "in 2025".
-PART_OF_YEAR = re.compile(
-    r"\b(?:(?:six|three|nine) months ended|(?:first|second) half|half[- ]year|"
-    r"interim (?:results|report|period|announcement|financial)|"
-    r"(?:first|second|third|fourth|the|this|last|same|previous|latest) quarter|[1-4]Q(?:\d{2}|\d{4})?|[12]H(?:\d{2}|\d{4})?|Q[1-4]|H[12])\b|"
-    r"上半年|下半年|半年度|中期(?:业绩|报告)|止[三六九]个月|前三季度|第?[一二三四]季度",
-    re.IGNORECASE,
-)
 
 
 def part_of_year(period: str, question: str, years: Sequence[str]) -> str:

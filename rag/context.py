@@ -137,3 +137,20 @@ def names_hint(hint: str, text_lower: str) -> bool:
     from rag.companies import mentions
 
     return mentions(hint, text_lower) or (len(hint) > 3 and hint.endswith("s") and mentions(hint[:-1], text_lower))
+
+
+# Part of a year: a figure for "the six months ended June 30, 2025" or "前三季度" does not answer "in 2025".
+PART_OF_YEAR = re.compile(
+    r"\b(?:(?:six|three|nine) months ended|(?:first|second) half|half[- ]year|"
+    r"interim (?:results|report|period|announcement|financial)|"
+    r"(?:first|second|third|fourth|the|this|last|same|previous|latest) quarter|[1-4]Q(?:\d{2}|\d{4})?|[12]H(?:\d{2}|\d{4})?|Q[1-4]|H[12])\b|"
+    r"上半年|下半年|半年度|中期(?:业绩|报告)|止[三六九]个月|前三季度|第?[一二三四]季度",
+    re.IGNORECASE,
+)
+
+
+def part_of_year_document(chunk: Chunk) -> bool:
+    """Whether the chunk's document is about part of a year: an interim or quarterly report by its period or its
+    title ("2024 Interim Results": its "2023" column is the first half of 2023)."""
+    return chunk.period_type.upper()[:1] in ("Q", "H") or chunk.period_type.upper() == "9M" or bool(
+        PART_OF_YEAR.search(chunk.title))

@@ -13,6 +13,7 @@ import numpy as np
 
 from rag.bm25 import BM25Cache, BM25Index, ChunkInfo
 from rag.companies import mentions
+from rag.context import part_of_year_document
 from rag.lexicon import Lexicon
 from rag.lineitems import LineItemHit, LineItemIndex
 from rag.query import QueryAnalysis
@@ -46,6 +47,7 @@ class FilterColumns:
         self.hays, self.hay_code = _codes([f"{i.company},{i.tickers}".lower() for i in infos])
         self.sources, self.source_code = _codes([i.source for i in infos])
         self.unowned = _pick([h == "," for h in self.hays], self.hay_code)  # documents no company's (news, notes)
+        self.not_filings = _pick([t != "filing" for t in self.doc_types], self.doc_type_code)
 
     def owned_by(self, entities: Sequence[str]) -> np.ndarray:
         """A boolean array: the chunks of documents whose company or ticker is one of the entities (by any of its
@@ -177,12 +179,20 @@ class Retriever:
         assert self.lexicon is not None
         asked = frozenset(w[:5] for w in re.findall(r"[a-z&]+", intent.question.lower()))
         hits = self._item_hits(intent, measures, self.lexicon, filters, limit, asked=asked)
-        return [(h.chunk_id, min(1.0, h.fit + (0.25 if h.statement else 0.0))) for h in hits]
+        fits = {h.chunk_id: min(1.0, h.fit + (0.25 if h.statement else 0.0)) for h in hits}
+        if intent.years and not any(p.months < 12 for p in intent.periods):
+            # a whole year asked: an interim or quarterly report's row counts half ("2024 Interim Results" dates
+            # its first-half columns "2023"), so the annual report's row comes first where there is one
+            for chunk in self.store.get_chunks(list(fits)):
+                if part_of_year_document(chunk):
+                    fits[chunk.id] *= 0.5
+        return sorted(fits.items(), key=lambda p: -p[1])
 
     def _scope(self, index: BM25Index, intent: QueryAnalysis, allowed: np.ndarray | None) -> np.ndarray | None:
         """Where a question that names a company is searched: the documents that company owns (its filings, by their
-        company and ticker metadata) and the documents no company owns (news, which may be about it); the other
-        companies' filings are left out. On a shelf of filings every statement page looks alike to both searches
+        company and ticker metadata) and every document that is no filing (news, which may be about it whichever
+        company its metadata names: a deal's news may carry the partner's name); the other companies' filings are
+        left out. On a shelf of filings every statement page looks alike to both searches
         ("Total revenues ... 2022 2021"); what separates them is whose filing a page is. None (search everywhere
         the filters allow) when no indexed document is the named company's, so that a name only news writes, or a
         name the metadata does not know, never empties the search."""
@@ -194,7 +204,7 @@ class Retriever:
             owned &= allowed
         if not owned.any():
             return None
-        scope = owned | columns.unowned
+        scope = owned | columns.unowned | columns.not_filings
         if allowed is not None:
             scope &= allowed
         return None if scope.all() else scope
