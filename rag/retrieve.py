@@ -140,12 +140,18 @@ class Retriever:
         scope = self._scope(index, intent, ok)
         if scope is not None:
             ok = scope
+        wide = False
         if ok is not None:
             allowed = ok.astype(np.float32)
-            allowed_ids = [index.infos[i].id for i in np.flatnonzero(ok)]
+            # A scope that keeps most chunks (a company's filings and all the news) is searched in Chroma without an
+            # id list, its hits filtered here: an id list of 80k chunks made the dense search 8 -> 80 ms at 88k.
+            wide = scope is not None and float(allowed.mean()) > 0.5
+            allowed_ids = None if wide else [index.infos[i].id for i in np.flatnonzero(ok)]
         t_index = time.perf_counter()
         # Chroma may also hold chunks of a version still being written: only the index's (visible) ones count.
-        dense = [d for d in self._dense(intent.question, allowed_ids, index, timings) if d[0] in index.ids]
+        keep = ok if wide else None
+        dense = [d for d in self._dense(intent.question, allowed_ids, index, timings, wider=2 if wide else 1)
+                 if d[0] in index.ids and (keep is None or keep[index.positions[d[0]]])][:self.candidates]
         t_dense = time.perf_counter()
         sparse = self._sparse(index, intent, allowed)
         dated = self._dated(index, intent, allowed)
@@ -244,8 +250,9 @@ class Retriever:
         return items[1].find(measures, years=intent.years, mask=mask, limit=limit, asked=asked)
 
     def _dense(self, question: str, allowed_ids: list[str] | None, index: BM25Index,
-               timings: dict[str, float] | None = None) -> list[tuple[str, float, str, dict[str, Any]]]:
-        n = min(self.candidates, len(index))  # the keyword index counts the same chunks as Chroma (no call)
+               timings: dict[str, float] | None = None, *,
+               wider: int = 1) -> list[tuple[str, float, str, dict[str, Any]]]:
+        n = min(self.candidates * wider, len(index))  # the keyword index counts the same chunks as Chroma (no call)
         if n == 0:
             return []
         t0 = time.perf_counter()
