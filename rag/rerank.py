@@ -56,8 +56,8 @@ class FeatureReranker:
     Score = W_FUSED * fused/max(fused) + W_TERMS * share of question terms in the chunk + W_YEAR * share of asked
     years in its text + W_ENTITY * share of named entities in it (text, title, company, file name) +
     W_QUANTITY * (it states a figure of the asked kind) + W_ITEM * how well one of its table rows names an asked
-    measure + W_PERIOD * ``period_fit`` of its document when it is a named company's + W_FORM * (its document is of the form the question names)
-    + W_STATEMENT * (it is a table of the statement the question names).
+    measure + W_PERIOD * ``period_fit`` of its document when it is a named company's + W_FORM * (its document is
+    of the form the question names) + W_STATEMENT * (it is a table of the statement the question names).
     """
 
     name = "features"

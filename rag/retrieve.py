@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +17,7 @@ from rag.lexicon import Lexicon
 from rag.lineitems import LineItemHit, LineItemIndex
 from rag.query import QueryAnalysis
 from rag.store import ChunkStore, chunk_from_chroma
-from rag.types import Filters, RetrievedChunk
+from rag.types import Chunk, Filters, RetrievedChunk
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +45,9 @@ class FilterColumns:
         self.doc_types, self.doc_type_code = _codes([i.doc_type for i in infos])
         self.hays, self.hay_code = _codes([f"{i.company},{i.tickers}".lower() for i in infos])
         self.sources, self.source_code = _codes([i.source for i in infos])
-        self.unowned = _pick([h == "," for h in self.hays], self.hay_code)  # documents no company's (news, notes)
-        self.not_filings = _pick([t != "filing" for t in self.doc_types], self.doc_type_code)
+        # documents searched whichever company a question names: no company's (notes), or no filing (news)
+        self.shared = _pick([h == "," for h in self.hays], self.hay_code) | _pick(
+            [t != "filing" for t in self.doc_types], self.doc_type_code)
 
     def owned_by(self, entities: Sequence[str]) -> np.ndarray:
         """A boolean array: the chunks of documents whose company or ticker is one of the entities (by any of its
@@ -164,9 +164,9 @@ class Retriever:
             self.lexicon is not None and intent.wants_figure) else ()  # "Which regions ... total revenues": words
         narrowed = scope is not None or bool(filters.companies) or (
             ok is not None and np.unique(self._filter_columns(index).source_code[ok]).size == 1)
-        items = self._items(intent, wanted, filters, index) if wanted and narrowed else []
+        items, item_chunks = self._items(intent, wanted, filters) if wanted and narrowed else ([], {})
         t1 = time.perf_counter()
-        fused = self._fuse(dense, sparse, index, dated, items)
+        fused = self._fuse(dense, sparse, index, dated, items, item_chunks)
         ranked = self.reranker.rerank(intent, fused)[:k]
         t2 = time.perf_counter()
         if timings is not None:
@@ -178,21 +178,22 @@ class Retriever:
             timings["rerank"] = (t2 - t1) * 1000
         return ranked
 
-    def _items(self, intent: QueryAnalysis, measures: Sequence[str], filters: Filters, index: BM25Index,
-               limit: int = 8) -> list[tuple[str, float]]:
-        """(chunk id, fit) of the chunks with a row naming one of the measures, best first; the fit counts a row in
-        the measure's own statement a quarter more, up to 1."""
+    def _items(self, intent: QueryAnalysis, measures: Sequence[str], filters: Filters,
+               limit: int = 8) -> tuple[list[tuple[str, float]], dict[str, Chunk]]:
+        """(chunk id, fit) of the chunks with a row naming one of the measures, best first, and those chunks; the
+        fit counts a row in the measure's own statement a quarter more, up to 1."""
         assert self.lexicon is not None
-        asked = frozenset(w[:5] for w in re.findall(r"[a-z&]+", intent.question.lower()))
-        hits = self._item_hits(intent, measures, self.lexicon, filters, limit, asked=asked)
+        hits = self._item_hits(intent, measures, self.lexicon, filters, limit,
+                               asked=self.lexicon.asked_words(intent.question))
         fits = {h.chunk_id: min(1.0, h.fit + (0.25 if h.statement else 0.0)) for h in hits}
+        chunks = {c.id: c for c in self.store.get_chunks(list(fits))}
         if intent.years and not any(p.months < 12 for p in intent.periods):
             # a whole year asked: an interim or quarterly report's row counts half ("2024 Interim Results" dates
             # its first-half columns "2023"), so the annual report's row comes first where there is one
-            for chunk in self.store.get_chunks(list(fits)):
+            for chunk in chunks.values():
                 if part_of_year_document(chunk):
                     fits[chunk.id] *= 0.5
-        return sorted(fits.items(), key=lambda p: -p[1])
+        return sorted(fits.items(), key=lambda p: -p[1]), chunks
 
     def _scope(self, index: BM25Index, intent: QueryAnalysis, allowed: np.ndarray | None) -> np.ndarray | None:
         """Where a question that names a company is searched: the documents that company owns (its filings, by their
@@ -210,7 +211,7 @@ class Retriever:
             owned &= allowed
         if not owned.any():
             return None
-        scope = owned | columns.unowned | columns.not_filings
+        scope = owned | columns.shared
         if allowed is not None:
             scope &= allowed
         return None if scope.all() else scope
@@ -295,7 +296,7 @@ class Retriever:
 
     def _fuse(self, dense: list[tuple[str, float, str, dict[str, Any]]], sparse: list[tuple[str, float]],
               index: BM25Index, dated: Sequence[tuple[str, float]] = (),
-              items: Sequence[tuple[str, float]] = ()) -> list[RetrievedChunk]:
+              items: Sequence[tuple[str, float]] = (), known: dict[str, Chunk] | None = None) -> list[RetrievedChunk]:
         scores: dict[str, float] = {}
         for rank, (cid, *_rest) in enumerate(dense):
             scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
@@ -303,6 +304,7 @@ class Retriever:
             for rank, (cid, _s) in enumerate(ranked):
                 scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         chunks = {cid: chunk_from_chroma(cid, doc, meta) for cid, _d, doc, meta in dense}
+        chunks.update(known or {})  # the line items' chunks, already read
         missing = [cid for cid in scores if cid not in chunks]
         for chunk in self.store.get_chunks(missing):
             chunks[chunk.id] = chunk

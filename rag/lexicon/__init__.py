@@ -178,6 +178,11 @@ class Lexicon:
         return self.measure_fit(measure_id, label) or (
             0.9 * self.measure_fit(measure_id, f"{heading.rstrip(':： ')} {label}") if heading else 0.0)
 
+    @staticmethod
+    def asked_words(question: str) -> frozenset[str]:
+        """A question's English words by their first five letters, as ``question_fit`` compares them."""
+        return frozenset(w[:5] for w in re.findall(r"[a-z&]+", question.lower()))
+
     def question_fit(self, measure_id: str, label: str, heading: str, asked: frozenset[str]) -> float:
         """How wholly a row that names the measure (``row_fit`` > 0) is what the question asks: the share of its
         label's words that the measure's name or the question writes (words compared by their first five letters,

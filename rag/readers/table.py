@@ -102,7 +102,7 @@ def _measure_named(analysis: QueryAnalysis, row: TableRow, lexicon: Lexicon) -> 
         return True
     if not row.section:
         return False
-    asked = frozenset(w[:5] for w in re.findall(r"[a-z&]+", analysis.question.lower()))
+    asked = lexicon.asked_words(analysis.question)
     return any(lexicon.question_fit(mid, row.label, row.section, asked) >= 0.9 for mid in analysis.measures)
 
 
